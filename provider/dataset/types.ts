@@ -4,6 +4,9 @@ export type DatasetFormat = "chat" | "dpo" | "reinforcement" | "prompt_completio
 /** The fine-tuning methods of the API; each fixes the format its data must have. */
 export type FineTuneMethod = "supervised" | "dpo" | "reinforcement";
 
+/** Tokenizer encodings used by fine-tunable models. */
+export type TokenEncoding = "o200k_base" | "cl100k_base";
+
 /** One finding about a dataset; `line` is 1-based (0 for the file as a whole). */
 export interface DatasetIssue {
   line: number;
@@ -21,10 +24,21 @@ export interface AnalyzeOptions {
   nEpochs?: number | "auto";
   /** Price per 1M training tokens overriding the model facts file. */
   pricePerMillionTokens?: number;
+  /** Prices per 1M training tokens by model id or alias, overriding the model facts file. */
+  priceOverrides?: Record<string, number>;
   /** Called now and then with bytes read so far (for progress bars and logs). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Skip the on-disk result cache (keyed by content hash and options). */
   noCache?: boolean;
+  /** Cache directory; default `$OPENAI_FINETUNE_CACHE_DIR`, else `${XDG_CACHE_HOME:-~/.cache}/pulumi-openai-finetune`. */
+  cacheDir?: string;
+  /**
+   * Worker threads for validation and token counting. Default: one per core for inputs over
+   * 8 MB, none (in-process) for smaller ones. 0 forces in-process work.
+   */
+  workers?: number;
+  /** A line longer than this is reported as `line_too_long` and skipped (default 128 MiB). */
+  maxLineBytes?: number;
 }
 
 export interface DatasetReport {
@@ -45,4 +59,19 @@ export interface DatasetReport {
   errorCount: number;
   warnings: DatasetIssue[];
   warningCount: number;
+  /** true when `errorCount` is 0. */
+  valid?: boolean;
+  /** The model as asked for, and what it resolved to (null when unknown). */
+  model?: string | null;
+  resolvedModel?: string | null;
+  method?: FineTuneMethod | null;
+  encoding?: TokenEncoding;
+  /** Per-example token limit applied (null when unknown: no truncation is assumed). */
+  tokenLimit?: number | null;
+  /** Price per 1M training tokens used for the estimate (null when unknown). */
+  pricePerMillionTokens?: number | null;
+  /** Examples over the token limit (they are truncated by the API, not rejected). */
+  truncatedExamples?: number;
+  /** true when the result came from the on-disk cache. */
+  cached?: boolean;
 }
