@@ -1,1 +1,10 @@
-export {};
+/**
+ * pulumi-openai-finetune: OpenAI fine-tunes as Pulumi resources.
+ *
+ *   const data = new TrainingFile("support-data", { path: "data/train.jsonl" });
+ *   const model = new FineTunedModel("support", { baseModel: "gpt-4.1-mini-2025-04-14", trainingFile: data });
+ */
+export { TrainingFile, type TrainingFileArgs, type FilePurpose } from "./training-file";
+export { FineTunedModel, type FineTunedModelArgs, type Hyperparameters, type Method, type WandbIntegration } from "./fine-tuned-model";
+export { analyzeDataset, autoEpochs, type AnalyzeOptions, type DatasetReport, type DatasetIssue } from "./dataset";
+export { lookupModel, listModels, type ModelFacts } from "./models";

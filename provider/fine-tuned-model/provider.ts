@@ -1,0 +1,274 @@
+/**
+ * The FineTunedModel provider methods. A job is found before one is created (its metadata names the
+ * resource and what defines the training), so an interrupted `pulumi up` never pays twice; a wait that
+ * outlives its deadline saves the job id as a partial resource and the next `up` resumes it.
+ */
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import OpenAI from "openai";
+import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
+import { configureProvider, createClient, missingCredentials } from "../client";
+import { PartialResourceError, describeApiError, isNotFound, wrapApiError } from "../errors";
+import { info, warn } from "../log";
+import { findModel } from "../models";
+import { describeEstimate, preflight } from "../preflight";
+import { findOrCreate } from "../retry";
+import { canonicalJson, checkInputs, diffInputs, echoInputs, type CheckedInputs } from "../schema";
+import { effectiveMethod, epochsOf, inputsFromJob, jobParams, outputsFromJob, ownerMetadata } from "./job";
+import { fineTunedModelSchema, type FineTunedModelInputs, type FineTunedModelOutputs } from "./schema";
+import { FAILED_STATES, SUCCEEDED, isFinished, waitForJob } from "./wait";
+
+/** How far ahead a base model's retirement is worth a warning at every preview. */
+export const RETIREMENT_WARNING_DAYS = 90;
+
+type Props = Record<string, unknown>;
+
+async function check(_olds: unknown, news: Props): Promise<dynamic.CheckResult> {
+  const checked = checkInputs(fineTunedModelSchema, news);
+  const { inputs } = checked;
+  const failures = [...checked.failures, ...crossFieldFailures(checked)];
+  if (failures.length > 0) return { inputs, failures };
+  const credentials = missingCredentials();
+  if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };
+  const estimate = await estimateCost(checked);
+  return estimate.failure ? { inputs, failures: [estimate.failure] } : { inputs: { ...inputs, ...estimate.outputs } };
+}
+
+function crossFieldFailures({ inputs, unknown }: CheckedInputs<FineTunedModelInputs>): dynamic.CheckFailure[] {
+  const failures: dynamic.CheckFailure[] = [];
+  if (inputs.method && inputs.hyperparameters) {
+    failures.push({ property: "hyperparameters", reason: "give hyperparameters either in `method.hyperparameters` or at the top level, not both" });
+  }
+  const facts = unknown.has("baseModel") ? undefined : findModel(inputs.baseModel);
+  const method = unknown.has("method") ? undefined : effectiveMethod(inputs).type;
+  if (facts && method && !facts.methods.includes(method)) {
+    failures.push({ property: "method", reason: `${inputs.baseModel} does not support ${method} fine-tuning (it supports: ${facts.methods.join(", ")})` });
+  }
+  return failures;
+}
+
+/** Validates the local dataset for this model and method, and prices it; runs at every preview (cached by hash). */
+async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInputs>) {
+  const dataset = inputs.trainingDataset;
+  const knowable = ["trainingDataset", "baseModel", "method", "hyperparameters"].every((key) => !unknown.has(key));
+  if (!dataset || !knowable || (dataset.path === undefined && dataset.content === undefined)) return {};
+  const label = resourceName(inputs);
+  const source = dataset.path !== undefined ? { path: dataset.path } : { content: dataset.content ?? "" };
+  const { report, failure } = await preflight(label, source, {
+    model: inputs.baseModel,
+    method: effectiveMethod(inputs).type,
+    nEpochs: epochsOf(inputs),
+    pricePerMillionTokens: inputs.pricePerMillionTokens,
+  });
+  if (failure) return { failure: { property: "trainingFile", reason: `${dataset.path ?? "inline dataset"}: ${failure}` } };
+  info(`${label}: ${describeEstimate(report, inputs.baseModel)}`);
+  const outputs = { estimatedTrainingTokens: report.billedTokens, estimatedCostUsd: report.estimatedCostUsd };
+  const cap = inputs.maxTrainingCostUsd;
+  if (cap !== undefined && report.estimatedCostUsd === null) {
+    warn(`${label}: no price is known for ${inputs.baseModel}, so maxTrainingCostUsd cannot be enforced; set pricePerMillionTokens`);
+  }
+  if (cap !== undefined && report.estimatedCostUsd !== null && report.estimatedCostUsd > cap) {
+    const reason = `estimated training cost $${report.estimatedCostUsd.toFixed(2)} exceeds maxTrainingCostUsd $${cap.toFixed(2)} (${describeEstimate(report, inputs.baseModel)})`;
+    return { failure: { property: "maxTrainingCostUsd", reason } };
+  }
+  return { outputs };
+}
+
+async function diff(_id: string, olds: Props, news: Props): Promise<dynamic.DiffResult> {
+  warnIfRetiring(olds as Partial<FineTunedModelOutputs>);
+  // A job that failed or was cancelled holds no model: train again, even with unchanged inputs.
+  if (FAILED_STATES.has(String(olds.status))) return { changes: true, replaces: ["status"], deleteBeforeReplace: false };
+  return diffInputs(fineTunedModelSchema, olds, news);
+}
+
+/** From state only: a no-op preview makes no API call. */
+function warnIfRetiring(olds: Partial<FineTunedModelOutputs>): void {
+  if (!olds.baseModelShutdownDate) return;
+  const days = Math.ceil((Date.parse(olds.baseModelShutdownDate) - Date.now()) / 86_400_000);
+  if (!(days <= RETIREMENT_WARNING_DAYS)) return;
+  const when = days < 0 ? `retired on ${olds.baseModelShutdownDate}` : `retires on ${olds.baseModelShutdownDate} (in ${days} days)`;
+  warn(`${olds.fineTunedModel ?? olds.jobId}: its base model ${olds.baseModel} ${when}; the fine-tuned model stops serving then`);
+}
+
+async function create(news: Props): Promise<dynamic.CreateResult> {
+  const inputs = fineTunedModelSchema.parse(news);
+  const client = createClient();
+  const label = resourceName(inputs);
+  const { value: job, created } = await findOrCreate({
+    what: `${label}: creating the fine-tuning job`,
+    find: () => findAdoptableJob(client, inputs),
+    create: () => client.fineTuning.jobs.create(jobParams(inputs), { maxRetries: 0 }).catch(explainRefusal),
+  });
+  info(created ? `${label}: created fine-tuning job ${job.id}` : `${label}: found job ${job.id} (${job.status}) for these inputs; adopting it instead of creating another`);
+  const outs = await finish(client, inputs, job, news.__provider);
+  return { id: job.id, outs };
+}
+
+/** A job of this resource with the same training-defining inputs, still training or holding a live model. */
+async function findAdoptableJob(client: OpenAI, inputs: FineTunedModelInputs): Promise<FineTuningJob | undefined> {
+  const wanted = ownerMetadata(inputs);
+  for await (const job of client.fineTuning.jobs.list({ metadata: wanted }, {})) {
+    const matches = Object.entries(wanted).every(([k, v]) => job.metadata?.[k] === v);
+    if (!matches || FAILED_STATES.has(job.status)) continue;
+    if (job.status !== SUCCEEDED || (await modelExists(client, job.fine_tuned_model))) return job;
+  }
+  return undefined;
+}
+
+async function modelExists(client: OpenAI, model: string | null): Promise<boolean> {
+  if (!model) return false;
+  try {
+    await client.models.retrieve(model);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** OpenAI stops accepting new fine-tuning jobs on 2027-01-06; say so plainly when that is the refusal. */
+function explainRefusal(err: unknown): never {
+  if (err instanceof OpenAI.PermissionDeniedError) {
+    throw new Error(
+      `${describeApiError("OpenAI refused to create a fine-tuning job", err)}. This organisation cannot start new fine-tuning jobs ` +
+        "(OpenAI stops accepting them on 2027-01-06). Existing fine-tuned models stay managed: refresh, import and destroy keep working.",
+    );
+  }
+  throw err;
+}
+
+/**
+ * Waits for the job and turns its end into outputs. At the deadline the resource is saved as partial
+ * (with the job id) and the next `up` resumes here through update; a failed job fails the deployment
+ * with the API's code and message.
+ */
+async function finish(client: OpenAI, inputs: FineTunedModelInputs, job: FineTuningJob, provider: unknown): Promise<FineTunedModelOutputs> {
+  const label = resourceName(inputs);
+  const deadline = Date.now() + inputs.waitTimeoutMinutes * 60_000;
+  const outcome = await waitForJob(client, job, { label, deadline, maxIntervalMs: inputs.pollIntervalSeconds * 1000 });
+  const outs = await describeJob(client, inputs, outcome.job);
+  if (!outcome.done) {
+    const message = `${label}: job ${job.id} is still ${outcome.job.status} after ${inputs.waitTimeoutMinutes} minute(s); run \`pulumi up\` again to keep waiting (no new job will be created)`;
+    throw new PartialResourceError(message, job.id, { ...outs, __provider: provider });
+  }
+  if (outcome.job.status !== SUCCEEDED) {
+    const why = outcome.job.error ? `${outcome.job.error.code}: ${outcome.job.error.message}` : "no error given";
+    const message = `${label}: fine-tuning job ${job.id} ${outcome.job.status} (${why})`;
+    // Saved with its status, so the next `up` trains again instead of waiting on a dead job.
+    throw new PartialResourceError(message, job.id, { ...outs, __provider: provider });
+  }
+  info(`${label}: trained ${outs.fineTunedModel} (${outs.trainedTokens ?? "?"} tokens)`);
+  return outs;
+}
+
+async function describeJob(client: OpenAI, inputs: FineTunedModelInputs, job: FineTuningJob): Promise<FineTunedModelOutputs> {
+  const checkpoints = job.status === SUCCEEDED ? (await client.fineTuning.jobs.checkpoints.list(job.id, { limit: 10 })).data : [];
+  return outputsFromJob(inputs, job, checkpoints, await shutdownDateOf(client, inputs.baseModel));
+}
+
+async function shutdownDateOf(client: OpenAI, model: string): Promise<string | null> {
+  try {
+    const found = (await client.models.retrieve(model)) as { shutdown_date?: string | null };
+    return found.shutdown_date ?? null;
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/** Refresh: a job or model deleted outside Pulumi is reported gone. Import by job id: inputs from the job. */
+async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> {
+  const client = createClient();
+  let job: FineTuningJob;
+  try {
+    job = await client.fineTuning.jobs.retrieve(id);
+  } catch (err) {
+    if (isNotFound(err)) return {};
+    throw wrapApiError(`reading fine-tuning job ${id}`, err);
+  }
+  if (job.status === SUCCEEDED && !(await modelExists(client, job.fine_tuned_model))) return {};
+  const imported = props.baseModel === undefined;
+  const inputs = imported ? importedInputs(id, job) : fineTunedModelSchema.parse(props);
+  const outs = { ...(await describeJob(client, inputs, job)), ...estimatesOf(props) };
+  return { id, props: outs, inputs: imported ? echoInputs(fineTunedModelSchema, inputs) : undefined };
+}
+
+function importedInputs(id: string, job: FineTuningJob): FineTunedModelInputs {
+  return fineTunedModelSchema.parse({ ...inputsFromJob(job), owner: `imported/${id}` });
+}
+
+function estimatesOf(props: Props): Partial<FineTunedModelOutputs> {
+  const { estimatedTrainingTokens, estimatedCostUsd } = props as Partial<FineTunedModelOutputs>;
+  return { estimatedTrainingTokens, estimatedCostUsd };
+}
+
+/**
+ * Two reasons to be here: a partial resource (the last `up` stopped waiting), which resumes waiting on
+ * the same job; or a provider-side setting changed, which needs no API call at all.
+ */
+async function update(id: string, olds: Props, news: Props): Promise<dynamic.UpdateResult> {
+  const inputs = fineTunedModelSchema.parse(news);
+  const label = resourceName(inputs);
+  if (olds.status !== SUCCEEDED) {
+    const client = createClient();
+    info(`${label}: resuming the wait for job ${id}`);
+    const job = await client.fineTuning.jobs.retrieve(id).catch((err) => {
+      throw wrapApiError(`${label}: reading job ${id}`, err);
+    });
+    return { outs: await finish(client, inputs, job, news.__provider) };
+  }
+  for (const key of ["metadata", "integrations"] as const) {
+    if (canonicalJson(olds[key]) !== canonicalJson(inputs[key])) {
+      warn(`${label}: the API cannot change the ${key} of existing job ${id}; the new ${key} is recorded and applies to the next training`);
+    }
+  }
+  return { outs: { ...olds, ...echoInputs(fineTunedModelSchema, inputs) } };
+}
+
+/** Cancels a job still training, then deletes the model (unless kept) and the job's result files. */
+async function remove(id: string, props: Props): Promise<void> {
+  const client = createClient();
+  const keepModel = props.deleteModelOnDestroy === false;
+  let job: FineTuningJob;
+  try {
+    job = await client.fineTuning.jobs.retrieve(id);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw wrapApiError(`reading job ${id} before deleting it`, err);
+  }
+  if (!isFinished(job.status)) job = await cancel(client, job);
+  if (job.fine_tuned_model && !keepModel) await deleteIgnoringMissing(() => client.models.delete(job.fine_tuned_model as string), `model ${job.fine_tuned_model}`);
+  for (const file of job.result_files) await deleteIgnoringMissing(() => client.files.delete(file), `result file ${file}`);
+}
+
+async function cancel(client: OpenAI, job: FineTuningJob): Promise<FineTuningJob> {
+  try {
+    return await client.fineTuning.jobs.cancel(job.id);
+  } catch (err) {
+    // It may have finished meanwhile: what is there now decides what to delete.
+    const now = await client.fineTuning.jobs.retrieve(job.id);
+    if (isFinished(now.status)) return now;
+    throw wrapApiError(`cancelling job ${job.id}`, err);
+  }
+}
+
+async function deleteIgnoringMissing(call: () => Promise<unknown>, what: string): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if (!isNotFound(err)) throw wrapApiError(`deleting ${what}`, err);
+  }
+}
+
+function resourceName(inputs: Pick<FineTunedModelInputs, "owner">): string {
+  return inputs.owner.split("/").pop() ?? inputs.owner;
+}
+
+export const provider: Required<dynamic.ResourceProvider> = {
+  configure: configureProvider,
+  check,
+  diff,
+  create,
+  read,
+  update,
+  delete: remove,
+};

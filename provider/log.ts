@@ -1,0 +1,36 @@
+/**
+ * Messages from inside the provider process: the Pulumi CLI shows them during `up` and `preview`.
+ * Everything passes through `redact`, so not even a message built from an API error can carry the key.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { redact } from "./client";
+
+export function info(message: string): void {
+  void pulumi.log.info(redact(message));
+}
+
+export function warn(message: string): void {
+  void pulumi.log.warn(redact(message));
+}
+
+/** Calls `report` at most once per `everyMs`, for progress that would otherwise flood the log. */
+export function throttled<A extends unknown[]>(everyMs: number, report: (...args: A) => void): (...args: A) => void {
+  let last = 0;
+  return (...args: A) => {
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    last = now;
+    report(...args);
+  };
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,76 @@
+/** `TrainingFile`: a local JSONL dataset, uploaded to the Files API once per content hash. */
+import * as pulumi from "@pulumi/pulumi";
+import * as dynamic from "@pulumi/pulumi/dynamic";
+import { sha256Content, sha256File } from "../dataset";
+import { trampoline } from "../trampoline";
+import type { FILE_PURPOSES } from "./schema";
+
+export type FilePurpose = (typeof FILE_PURPOSES)[number];
+
+export interface TrainingFileArgs {
+  /** Local JSONL dataset, relative to the Pulumi project directory. Give this or `content`. */
+  path?: pulumi.Input<string>;
+  /** The dataset inline as a string, instead of `path` (small datasets, tests). */
+  content?: pulumi.Input<string>;
+  /** The Files API purpose. Default `fine-tune`; only fine-tune datasets are validated. */
+  purpose?: pulumi.Input<FilePurpose>;
+  /** The name shown in the API (the content hash is added to it). Defaults to the file's own name. */
+  filename?: pulumi.Input<string>;
+  /** Files larger than this many bytes go through the Uploads API in 64 MB parts. Default 512 MB. */
+  uploadPartThresholdBytes?: pulumi.Input<number>;
+  /** Validate the dataset at preview, before anything is uploaded. Default true. */
+  validate?: pulumi.Input<boolean>;
+}
+
+const provider = trampoline("training-file");
+
+export class TrainingFile extends dynamic.Resource {
+  /** sha256 (hex) of the dataset's exact bytes: new bytes, new file, and the models trained on it retrain. */
+  declare readonly contentHash: pulumi.Output<string>;
+  /** The OpenAI file id (also the resource id). */
+  declare readonly fileId: pulumi.Output<string>;
+  declare readonly bytes: pulumi.Output<number>;
+  /** The file's name in the API. */
+  declare readonly filename: pulumi.Output<string>;
+  declare readonly purpose: pulumi.Output<FilePurpose>;
+  declare readonly status: pulumi.Output<string>;
+  /** Unix seconds. */
+  declare readonly createdAt: pulumi.Output<number>;
+  /** Where the bytes come from, so a FineTunedModel can estimate its cost at preview. Not stored by this resource. */
+  readonly source: { path?: pulumi.Input<string>; content?: pulumi.Input<string> };
+
+  constructor(name: string, args: TrainingFileArgs, opts?: pulumi.CustomResourceOptions) {
+    const contentHash = pulumi.all([args.path, args.content]).apply(([path, content]) => hashDataset(path, content));
+    super(
+      provider,
+      name,
+      {
+        path: args.path,
+        content: args.content,
+        purpose: args.purpose,
+        filename: args.filename,
+        uploadPartThresholdBytes: args.uploadPartThresholdBytes,
+        validate: args.validate,
+        contentHash,
+        owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
+        fileId: undefined,
+        bytes: undefined,
+        status: undefined,
+        createdAt: undefined,
+      },
+      opts,
+      "openai-finetune",
+      "TrainingFile",
+    );
+    this.source = { path: args.path, content: args.content };
+  }
+}
+
+/**
+ * Hashed in the program, not the provider, so a preview already knows whether the bytes changed.
+ * An unreadable file gives no hash; `check()` then reports the path with the reason.
+ */
+async function hashDataset(path: string | undefined, content: string | undefined): Promise<string | undefined> {
+  if (path !== undefined) return sha256File(path).then((h) => h.sha256, () => undefined);
+  return content === undefined ? undefined : sha256Content(content).sha256;
+}

@@ -1,0 +1,131 @@
+/** The TrainingFile provider methods: a dataset checked, uploaded once, and deleted on destroy. */
+import { createHash } from "node:crypto";
+import { access, constants } from "node:fs/promises";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { configureProvider, createClient, missingCredentials } from "../client";
+import { isNotFound, wrapApiError } from "../errors";
+import { info } from "../log";
+import { preflight } from "../preflight";
+import { checkInputs, diffInputs, echoInputs } from "../schema";
+import { trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
+import { bytesOf, digest, hashInUploadName, upload, uploadName, waitUntilProcessed } from "./upload";
+import type { FileObject } from "openai/resources/files";
+
+async function check(_olds: unknown, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+  const { inputs, unknown, failures } = checkInputs(trainingFileSchema, news);
+  if (failures.length > 0) return { inputs, failures };
+  const credentials = missingCredentials();
+  if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };
+  if (unknown.has("path") || unknown.has("content")) return { inputs };
+  const sourceFailure = await checkSource(inputs);
+  if (sourceFailure) return { inputs, failures: [sourceFailure] };
+  if (inputs.purpose !== "fine-tune" || !inputs.validate) return { inputs };
+  const label = inputs.path ?? "inline dataset";
+  const { failure } = await preflight(label, inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" }, {});
+  return failure ? { inputs, failures: [{ property: inputs.path !== undefined ? "path" : "content", reason: `${label}: ${failure}` }] } : { inputs };
+}
+
+async function checkSource(inputs: TrainingFileInputs): Promise<dynamic.CheckFailure | undefined> {
+  if ((inputs.path === undefined) === (inputs.content === undefined)) {
+    return { property: "path", reason: "give exactly one of `path` (a local JSONL file) or `content` (the dataset inline)" };
+  }
+  if (inputs.path !== undefined) {
+    try {
+      await access(inputs.path, constants.R_OK);
+    } catch (err) {
+      return { property: "path", reason: `cannot read dataset ${inputs.path}: ${(err as NodeJS.ErrnoException).code ?? err}` };
+    }
+  }
+  if (inputs.content === "") return { property: "content", reason: "the dataset is empty" };
+  if (!inputs.contentHash) return { property: "contentHash", reason: "missing: construct TrainingFile through its class, which hashes the dataset" };
+  return undefined;
+}
+
+async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
+  return diffInputs(trainingFileSchema, olds, news);
+}
+
+async function create(news: Record<string, unknown>): Promise<dynamic.CreateResult> {
+  const inputs = trainingFileSchema.parse(news);
+  const client = createClient();
+  const bytes = await bytesOf(inputs);
+  const { sha256, md5 } = await digest(bytes);
+  if (sha256 !== inputs.contentHash) {
+    throw new Error(`the dataset ${inputs.path ?? ""} changed while pulumi was running (sha256 ${sha256}, expected ${inputs.contentHash}); run again`);
+  }
+  const name = uploadName(inputs);
+  const { value, created } = await upload(client, bytes, name, inputs.purpose, inputs.uploadPartThresholdBytes, md5);
+  if (!created) info(`${name}: already uploaded as ${value.id}; adopting it instead of uploading again`);
+  const file = await waitUntilProcessed(client, value).catch((err) => {
+    throw wrapApiError(`waiting for ${value.id} to be processed`, err);
+  });
+  return { id: file.id, outs: outputs(inputs, file) };
+}
+
+function outputs(inputs: TrainingFileInputs, file: FileObject): TrainingFileOutputs {
+  return {
+    ...(echoInputs(trainingFileSchema, inputs) as TrainingFileInputs),
+    fileId: file.id,
+    bytes: file.bytes,
+    filename: file.filename,
+    purpose: file.purpose as TrainingFileInputs["purpose"],
+    status: file.status,
+    createdAt: file.created_at,
+  };
+}
+
+/** Refresh: reports a file deleted outside Pulumi as gone. Import: recovers the content hash. */
+async function read(id: string, props?: Record<string, unknown>): Promise<dynamic.ReadResult> {
+  const client = createClient();
+  let file: FileObject;
+  try {
+    file = await client.files.retrieve(id);
+  } catch (err) {
+    if (isNotFound(err)) return {};
+    throw wrapApiError(`reading file ${id}`, err);
+  }
+  const old = (props ?? {}) as Partial<TrainingFileOutputs>;
+  const contentHash = old.contentHash ?? hashInUploadName(file.filename) ?? (await hashRemote(client, id));
+  const inputs: TrainingFileInputs = {
+    ...(echoInputs(trainingFileSchema, old) as TrainingFileInputs),
+    contentHash,
+    purpose: file.purpose as TrainingFileInputs["purpose"],
+    owner: old.owner ?? `imported/${id}`,
+    uploadPartThresholdBytes: old.uploadPartThresholdBytes ?? trainingFileSchema.shape.uploadPartThresholdBytes.parse(undefined),
+    validate: old.validate ?? true,
+  };
+  const imported = old.contentHash === undefined;
+  return { id, props: outputs(inputs, file), inputs: imported ? echoInputs(trainingFileSchema, inputs) : undefined };
+}
+
+/** The sha256 of a file in the API, streamed: an import proves which bytes it holds. */
+async function hashRemote(client: ReturnType<typeof createClient>, id: string): Promise<string> {
+  const response = await client.files.content(id);
+  const hash = createHash("sha256");
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/** Only provider-side settings update in place: nothing to tell the API. */
+async function update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
+  const inputs = trainingFileSchema.parse(news);
+  return { outs: { ...olds, ...echoInputs(trainingFileSchema, inputs) } };
+}
+
+async function remove(id: string): Promise<void> {
+  try {
+    await createClient().files.delete(id);
+  } catch (err) {
+    if (!isNotFound(err)) throw wrapApiError(`deleting file ${id}`, err);
+  }
+}
+
+export const provider: Required<dynamic.ResourceProvider> = {
+  configure: configureProvider,
+  check,
+  diff,
+  create,
+  read,
+  update,
+  delete: remove,
+};

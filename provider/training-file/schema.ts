@@ -1,0 +1,60 @@
+/** Every input of a TrainingFile, declared once: its validation, its description, what a change does. */
+import { z } from "zod";
+import { field } from "../schema";
+
+/** Purposes the Files API accepts on upload. */
+export const FILE_PURPOSES = ["fine-tune", "assistants", "batch", "vision", "user_data", "evals"] as const;
+
+/** The Files API's own limit; larger files go through the Uploads API in parts. */
+export const FILES_API_LIMIT_BYTES = 512 * 1024 * 1024;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest");
+
+export const trainingFileSchema = z.object({
+  path: field(z.string().min(1, "must not be empty").optional(), {
+    onChange: "ignore",
+    description: "Local JSONL dataset, relative to the Pulumi project directory. Moving the same bytes elsewhere changes nothing.",
+  }),
+  content: field(z.string().optional(), {
+    onChange: "ignore",
+    description: "The dataset inline, instead of `path` (small datasets and tests).",
+  }),
+  contentHash: field(sha256Hex.optional(), {
+    onChange: "replace",
+    description: "sha256 of the exact bytes, computed when the program runs: new bytes upload a new file.",
+  }),
+  purpose: field(z.enum(FILE_PURPOSES).default("fine-tune"), {
+    onChange: "replace",
+    description: "The Files API purpose.",
+  }),
+  filename: field(z.string().min(1).max(200).regex(/^[^/\\]+$/, "must be a file name, not a path").optional(), {
+    onChange: "ignore",
+    description: "Name shown in the API (the content hash is added to it); defaults to the file's own name.",
+  }),
+  owner: field(z.string().min(1), {
+    onChange: "ignore",
+    description: "project/stack/resource, set by the resource class: scopes adoption of an already uploaded file.",
+  }),
+  uploadPartThresholdBytes: field(z.number().int().positive().max(FILES_API_LIMIT_BYTES).default(FILES_API_LIMIT_BYTES), {
+    onChange: "update",
+    description: "Files larger than this go through the Uploads API in 64 MB parts.",
+  }),
+  validate: field(z.boolean().default(true), {
+    onChange: "update",
+    description: "Check the dataset in `check()` (preview) before anything is uploaded. Only for purpose fine-tune.",
+  }),
+});
+
+export type TrainingFileInputs = z.infer<typeof trainingFileSchema>;
+
+/** What create and read add to the echoed inputs. */
+export interface TrainingFileOutputs extends TrainingFileInputs {
+  fileId: string;
+  bytes: number;
+  /** The name in the API: the given name with the content hash added. */
+  filename: string;
+  status: string;
+  createdAt: number;
+  examples?: number;
+  format?: string | null;
+}

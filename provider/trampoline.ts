@@ -1,0 +1,34 @@
+/**
+ * The provider object Pulumi serializes into state. It captures nothing but a resource kind: each method
+ * requires the installed package when called and delegates, so an upgrade of the package applies to
+ * existing resources, old state keeps loading, and no client, key or environment value is ever captured.
+ */
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+
+export type ResourceKind = "training-file" | "fine-tuned-model";
+
+export function trampoline(kind: ResourceKind): dynamic.ResourceProvider {
+  // Kept self-contained on purpose: this function's text is what runs from state.
+  function implementation(): Required<dynamic.ResourceProvider> {
+    const entry = "pulumi-openai-finetune/dist/provider/" + kind + "/provider";
+    try {
+      return require(entry).provider;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
+      // The quickstart at the root of this package's own repository: the package is the project itself.
+      const path = require("path");
+      const own = require(path.join(process.cwd(), "package.json"));
+      if (own.name !== "pulumi-openai-finetune") throw err;
+      return require(path.join(process.cwd(), "dist", "provider", kind, "provider")).provider;
+    }
+  }
+  return {
+    configure: (req) => implementation().configure(req),
+    check: (olds, news) => implementation().check(olds, news),
+    diff: (id, olds, news) => implementation().diff(id, olds, news),
+    create: (inputs) => implementation().create(inputs),
+    read: (id, props) => implementation().read(id, props),
+    update: (id, olds, news) => implementation().update(id, olds, news),
+    delete: (id, props) => implementation().delete(id, props),
+  };
+}
