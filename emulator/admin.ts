@@ -1,0 +1,121 @@
+/**
+ * The admin API (no auth, not counted, no faults): `GET /_emulator/state`,
+ * `POST /_emulator/faults`, `POST /_emulator/reset`. Its types are what tests and tools import.
+ */
+import type { FileObject } from "openai/resources/files";
+import type { Upload } from "openai/resources/uploads/uploads";
+import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
+import type { Model } from "openai/resources/models";
+import { badRequest, invalidType, notFound, unknownParam } from "./errors";
+import { readJson, sendJson, type Ctx, type ReceivedRequest } from "./http";
+import type { LogEntry } from "./store";
+
+export interface Faults {
+  /** Probability (0..1) that an API request is answered 429 with `retry-after`. */
+  rate429?: number;
+  /** Probability (0..1) that an API request is answered 500. */
+  rate500?: number;
+  /** Probability (0..1) that an API request's connection is reset without an answer. */
+  resetRate?: number;
+  /** `retry-after` of injected 429s (and `retry-after-ms` of 429/500s), in seconds; default 1. */
+  retryAfterSeconds?: number;
+  /** The next n created jobs fail during training with `server_error`. */
+  failNextJobs?: number;
+  /** Job creation is refused (403) as for an organisation without fine-tuning access. */
+  blockFineTuning?: boolean;
+}
+
+export type { ReceivedRequest, LogEntry };
+
+export interface EmulatorState {
+  files: FileObject[];
+  /** Jobs as the API returns them (status may also be `paused`). */
+  jobs: FineTuningJob[];
+  /** Fine-tuned models that currently exist. */
+  models: Model[];
+  uploads: (Upload & { parts: number })[];
+  /** API requests served (admin routes excluded), in total and by route template. */
+  requests: { total: number; byRoute: Record<string, number> };
+  /** Audit log, oldest first. */
+  log: LogEntry[];
+  /** The last 1000 API requests (headers without credentials, first 64 KiB of the body). */
+  received: ReceivedRequest[];
+  /** Faults injected so far. */
+  faults: { injected429: number; injected500: number; resets: number };
+  /** The current fault settings. */
+  faultSettings: Required<Faults>;
+  options: { timeScale: number; dataDir: string | null; apiKeyRequired: boolean; maxFileBytes: number };
+  process: { pid: number; maxRssBytes: number; rssBytes: number; uptimeSeconds: number };
+}
+
+export const DEFAULT_FAULTS: Required<Faults> = {
+  rate429: 0,
+  rate500: 0,
+  resetRate: 0,
+  retryAfterSeconds: 1,
+  failNextJobs: 0,
+  blockFineTuning: false,
+};
+
+export interface AdminHost {
+  state(): EmulatorState;
+  setFaults(f: Faults): Required<Faults>;
+  reset(): void;
+}
+
+export function parseFaults(body: Record<string, unknown>): Faults {
+  const out: Faults = {};
+  for (const [key, value] of Object.entries(body)) {
+    switch (key) {
+      case "rate429":
+      case "rate500":
+      case "resetRate":
+        if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
+          throw badRequest(`Invalid '${key}': expected a probability between 0 and 1.`, key, "invalid_value");
+        }
+        out[key] = value;
+        break;
+      case "retryAfterSeconds":
+        if (typeof value !== "number" || !(value >= 0 && value <= 60)) {
+          throw badRequest("Invalid 'retryAfterSeconds': expected a number of seconds between 0 and 60.", key, "invalid_value");
+        }
+        out.retryAfterSeconds = value;
+        break;
+      case "failNextJobs":
+        if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+          throw badRequest("Invalid 'failNextJobs': expected a non-negative integer.", key, "invalid_value");
+        }
+        out.failNextJobs = value;
+        break;
+      case "blockFineTuning":
+        if (typeof value !== "boolean") throw invalidType(key, "boolean", value);
+        out.blockFineTuning = value;
+        break;
+      default:
+        throw unknownParam(key);
+    }
+  }
+  return out;
+}
+
+/** Handle an admin request (the path starts with `/_emulator/`). */
+export async function handleAdmin(ctx: Ctx, host: AdminHost): Promise<void> {
+  const route = `${ctx.method} ${ctx.path}`;
+  switch (route) {
+    case "GET /_emulator/state":
+      sendJson(ctx, 200, host.state());
+      return;
+    case "POST /_emulator/faults": {
+      const faults = parseFaults(await readJson(ctx));
+      sendJson(ctx, 200, host.setFaults(faults));
+      return;
+    }
+    case "POST /_emulator/reset":
+      await readJson(ctx);
+      host.reset();
+      sendJson(ctx, 200, { reset: true });
+      return;
+    default:
+      throw notFound(`Invalid URL (${ctx.method} ${ctx.path})`);
+  }
+}

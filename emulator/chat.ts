@@ -1,0 +1,215 @@
+/**
+ * Chat completions. A fine-tuned model (or one of its checkpoints) answers deterministically with
+ * the assistant reply of the training example whose last user message is most similar (TF-IDF
+ * cosine over words) to the request's last user message; a base model answers with a fixed
+ * acknowledgement. Usage is counted with the model's real tokenizer. `stream: true` is SSE.
+ */
+import { readFileSync } from "node:fs";
+import type { App } from "./app";
+import { badRequest, invalidType, invalidValue, missingParam } from "./errors";
+import { baseHeaders, readJson, type Ctx } from "./http";
+import { newId, nowSeconds } from "./ids";
+import { resolveServingModel } from "./models";
+import type { Router } from "./router";
+import type { Example } from "./dataset";
+import type { JobRecord } from "./store";
+
+type Encoder = { encode: (s: string) => number[]; decode: (t: number[]) => string };
+const encoders = new Map<string, Encoder>();
+
+function encoderFor(model: string): Encoder {
+  const name = /(^|:)(gpt-3\.5|babbage|davinci)/.test(model) ? "cl100k_base" : "o200k_base";
+  let enc = encoders.get(name);
+  if (!enc) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    enc = require(`gpt-tokenizer/encoding/${name}`) as Encoder;
+    encoders.set(name, enc);
+  }
+  return enc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Similarity index per job
+
+interface Index {
+  examples: Example[];
+  vectors: Map<string, number>[];
+  norms: number[];
+  idf: Map<string, number>;
+}
+
+const indexes = new Map<string, Index>();
+
+const words = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+
+function termCounts(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const w of words(text)) m.set(w, (m.get(w) ?? 0) + 1);
+  return m;
+}
+
+function indexFor(app: App, job: JobRecord): Index {
+  let index = indexes.get(job.obj.id);
+  if (index) return index;
+  let examples: Example[] = [];
+  if (job.examplesBlob) {
+    try {
+      examples = JSON.parse(readFileSync(app.store.blobPath(job.examplesBlob), "utf8")) as Example[];
+    } catch {
+      examples = [];
+    }
+  }
+  const tfs = examples.map((e) => termCounts(e.prompt));
+  const df = new Map<string, number>();
+  for (const tf of tfs) for (const w of tf.keys()) df.set(w, (df.get(w) ?? 0) + 1);
+  const idf = new Map<string, number>();
+  for (const [w, n] of df) idf.set(w, Math.log((1 + examples.length) / (1 + n)) + 1);
+  const vectors = tfs.map((tf) => new Map([...tf].map(([w, c]) => [w, c * idf.get(w)!])));
+  const norms = vectors.map((v) => Math.sqrt([...v.values()].reduce((s, x) => s + x * x, 0)));
+  index = { examples, vectors, norms, idf };
+  if (indexes.size > 32) indexes.delete(indexes.keys().next().value!);
+  indexes.set(job.obj.id, index);
+  return index;
+}
+
+/** The reply of the most similar training example (ties: the earliest example). */
+export function nearestReply(index: Index, query: string): string | null {
+  if (!index.examples.length) return null;
+  const q = termCounts(query);
+  let best = 0;
+  let bestScore = -1;
+  let qNorm = 0;
+  const qv = new Map<string, number>();
+  for (const [w, c] of q) {
+    const x = c * (index.idf.get(w) ?? 0);
+    if (x) qv.set(w, x);
+    qNorm += x * x;
+  }
+  qNorm = Math.sqrt(qNorm);
+  for (let i = 0; i < index.vectors.length; i++) {
+    let dot = 0;
+    for (const [w, x] of qv) dot += x * (index.vectors[i]!.get(w) ?? 0);
+    const score = qNorm && index.norms[i] ? dot / (qNorm * index.norms[i]!) : 0;
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  }
+  return index.examples[best]!.reply;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const ROLES = ["system", "developer", "user", "assistant", "tool", "function"];
+
+function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content.map((p) => (p && typeof p === "object" && typeof p.text === "string" ? p.text : "")).join("\n");
+  }
+  return "";
+}
+
+function checkMessages(value: unknown): { role: string; content: unknown; name?: string }[] {
+  if (value === undefined) throw missingParam("messages");
+  if (!Array.isArray(value)) throw invalidType("messages", "array", value);
+  if (value.length === 0) {
+    throw badRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages", "empty_array");
+  }
+  value.forEach((m, i) => {
+    if (typeof m !== "object" || m === null || Array.isArray(m)) throw invalidType(`messages[${i}]`, "object", m);
+    if (m.role === undefined) throw missingParam(`messages[${i}].role`);
+    if (!ROLES.includes(m.role)) {
+      throw invalidValue(`messages[${i}].role`, `Invalid value: '${String(m.role)}'. Supported values are: ${ROLES.map((r) => `'${r}'`).join(", ")}.`);
+    }
+    if (m.content !== undefined && m.content !== null && typeof m.content !== "string" && !Array.isArray(m.content)) {
+      throw invalidType(`messages[${i}].content`, "string", m.content);
+    }
+  });
+  return value;
+}
+
+async function complete(ctx: Ctx, app: App): Promise<unknown> {
+  const body = await readJson(ctx);
+  const model = ctx.params.deployment ?? body.model;
+  if (model === undefined || model === "") throw missingParam("model");
+  if (typeof model !== "string") throw invalidType("model", "string", model);
+  const messages = checkMessages(body.messages);
+  const n = body.n ?? 1;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 128) throw invalidValue("n", "Invalid 'n': expected an integer from 1 to 128.");
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  if (maxTokens !== undefined && maxTokens !== null && (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens < 1)) {
+    throw invalidValue(body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens", "Invalid max tokens: expected a positive integer.");
+  }
+  app.tick();
+  const serving = resolveServingModel(app, model);
+  const lastUser = [...messages].reverse().find((m) => m.role === "user");
+  const query = contentText(lastUser?.content);
+
+  let reply: string;
+  if (serving.kind === "fine-tuned") {
+    reply = nearestReply(indexFor(app, serving.job), query) ?? "";
+  } else {
+    reply = `This is ${model} served by the openai-finetune emulator. Base models do not know your training data; fine-tune one to get answers from it.`;
+  }
+  const enc = encoderFor(serving.kind === "fine-tuned" ? serving.job.base : model);
+  let tokens = enc.encode(reply);
+  let finish: "stop" | "length" = "stop";
+  if (typeof maxTokens === "number" && tokens.length > maxTokens) {
+    tokens = tokens.slice(0, maxTokens);
+    reply = enc.decode(tokens);
+    finish = "length";
+  }
+  let promptTokens = 3;
+  for (const m of messages) {
+    promptTokens += 3 + enc.encode(m.role).length + enc.encode(contentText(m.content)).length;
+    if (typeof m.name === "string") promptTokens += 1 + enc.encode(m.name).length;
+  }
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: tokens.length * n,
+    total_tokens: promptTokens + tokens.length * n,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
+  const id = newId.chat();
+  const created = nowSeconds();
+  const base = { id, created, model, service_tier: "default", system_fingerprint: "fp_emulator" };
+
+  if (body.stream === true) {
+    const includeUsage = !!(body.stream_options && typeof body.stream_options === "object" && (body.stream_options as { include_usage?: unknown }).include_usage);
+    ctx.res.writeHead(200, { ...baseHeaders(ctx), "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+    const send = (obj: unknown) => ctx.res.write(`data: ${JSON.stringify(obj)}\n\n`);
+    const pieces = reply.match(/\S+\s*|\s+/g) ?? [];
+    for (let i = 0; i < n; i++) {
+      const chunk = (delta: unknown, finish_reason: string | null) => ({
+        ...base,
+        object: "chat.completion.chunk",
+        choices: [{ index: i, delta, logprobs: null, finish_reason }],
+        ...(includeUsage ? { usage: null } : {}),
+      });
+      send(chunk({ role: "assistant", content: "", refusal: null }, null));
+      for (const piece of pieces) send(chunk({ content: piece }, null));
+      send(chunk({}, finish));
+    }
+    if (includeUsage) send({ ...base, object: "chat.completion.chunk", choices: [], usage });
+    ctx.res.end("data: [DONE]\n\n");
+    return undefined;
+  }
+
+  return {
+    ...base,
+    object: "chat.completion",
+    choices: Array.from({ length: n }, (_, index) => ({
+      index,
+      message: { role: "assistant", content: reply, refusal: null, annotations: [] },
+      logprobs: null,
+      finish_reason: finish,
+    })),
+    usage,
+  };
+}
+
+export function registerChat(router: Router): void {
+  router.add("POST", "/v1/chat/completions", complete).add("POST", "/v1/deployments/{deployment}/chat/completions", complete);
+}
