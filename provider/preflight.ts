@@ -20,7 +20,10 @@ export async function preflight(label: string, source: DatasetSource, options: A
     info(`${label}: checking dataset, ${formatBytes(read)} of ${formatBytes(total)} (${Math.floor((read / Math.max(total, 1)) * 100)}%)`),
   );
   const report = await analyzeDataset(source, { ...options, onProgress: progress });
-  if (report.warningCount > 0) warn(`${label}: ${listIssues(`${report.warningCount} dataset warning(s)`, report.warnings, report.warningCount)}`);
+  // A TrainingFile names no model on purpose: the FineTunedModel that trains on it estimates the cost.
+  const warnings = options.model ? report.warnings : report.warnings.filter((w) => w.code !== "no_model");
+  const warningCount = report.warningCount - (report.warnings.length - warnings.length);
+  if (warningCount > 0) warn(`${label}: ${listIssues(`${warningCount} dataset warning(s)`, warnings, warningCount)}`);
   if (report.errorCount > 0) return { report, failure: listIssues(`dataset has ${report.errorCount} error(s)`, report.errors, report.errorCount) };
   return { report };
 }

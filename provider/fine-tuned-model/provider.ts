@@ -25,7 +25,7 @@ type Props = Record<string, unknown>;
 async function check(_olds: unknown, news: Props): Promise<dynamic.CheckResult> {
   const checked = checkInputs(fineTunedModelSchema, news);
   const { inputs } = checked;
-  const failures = [...checked.failures, ...crossFieldFailures(checked)];
+  const failures = checked.failures.length > 0 ? checked.failures : crossFieldFailures(checked);
   if (failures.length > 0) return { inputs, failures };
   const credentials = missingCredentials();
   if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };

@@ -1,0 +1,220 @@
+import * as pulumi from "@pulumi/pulumi";
+import { provider } from "../../../provider/fine-tuned-model/provider";
+import { provider as files } from "../../../provider/training-file/provider";
+import { PartialResourceError } from "../../../provider/errors";
+import { sha256Content } from "../../../provider/dataset";
+import { UNKNOWN } from "../../../provider/schema";
+import { startEmulator, type RunningEmulator } from "../../helpers/emulator";
+import { apiCalls, chatDataset, useEmulator, writeDataset } from "../../helpers/provider-env";
+
+let emulator: RunningEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator({ timeScale: 200 });
+  useEmulator(emulator);
+});
+afterAll(() => emulator?.stop());
+beforeEach(() => emulator.reset());
+
+const BASE = "gpt-4o-mini-2024-07-18";
+const owner = "quickstart/dev/support-model";
+
+/** Uploads a dataset through the TrainingFile provider and returns FineTunedModel inputs for it. */
+async function modelInputs(extra: Record<string, unknown> = {}, examples = 12) {
+  const content = chatDataset(examples);
+  const path = writeDataset(content);
+  const contentHash = sha256Content(content).sha256;
+  const { id } = await files.create({ path, contentHash, owner: `${owner}-data`, purpose: "fine-tune", uploadPartThresholdBytes: 1 << 29, validate: true });
+  const news = { baseModel: BASE, trainingFile: id, trainingFileHash: contentHash, trainingDataset: { path }, owner, pollIntervalSeconds: 0.2, ...extra };
+  const result = await provider.check({}, news);
+  expect(result.failures ?? []).toEqual([]);
+  return result.inputs as Record<string, unknown>;
+}
+
+async function partial(promise: Promise<unknown>): Promise<PartialResourceError> {
+  const err = await promise.then(() => undefined, (e) => e);
+  expect(err).toBeInstanceOf(PartialResourceError);
+  return err as PartialResourceError;
+}
+
+describe("FineTunedModel check()", () => {
+  const valid = { baseModel: BASE, trainingFile: "file-abc", owner };
+
+  it.each([
+    ["negative epochs", "hyperparameters.nEpochs", { hyperparameters: { nEpochs: -1 } }],
+    ["an unknown method", "method.type", { method: { type: "distillation" } }],
+    ["a suffix over 64 characters", "suffix", { suffix: "x".repeat(65) }],
+    ["more than 14 metadata keys", "metadata", { metadata: Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${i}`, "v"])) }],
+    ["a metadata value over 512 characters", "metadata.note", { metadata: { note: "x".repeat(513) } }],
+    ["a reserved metadata key", "metadata", { metadata: { pulumi_owner: "me" } }],
+    ["hyperparameters given twice", "hyperparameters", { method: { type: "supervised" }, hyperparameters: { nEpochs: 2 } }],
+    ["a method the model does not support", "method", { method: { type: "dpo" } }],
+    ["an empty base model", "baseModel", { baseModel: "" }],
+  ])("fails for %s, naming %s, with no API call", async (_what, property, extra) => {
+    const { failures } = await provider.check({}, { ...valid, ...extra });
+    expect(failures).toEqual([expect.objectContaining({ property })]);
+    expect(failures?.[0].reason.length).toBeGreaterThan(5);
+    expect(await apiCalls(emulator)).toBe(0);
+  });
+
+  it("estimates tokens and cost from the local dataset and fails over maxTrainingCostUsd", async () => {
+    const path = writeDataset(chatDataset(20));
+    const news = { ...valid, trainingDataset: { path }, hyperparameters: { nEpochs: 3 } };
+    const ok = await provider.check({}, news);
+    expect(ok.failures ?? []).toEqual([]);
+    expect(ok.inputs).toMatchObject({ estimatedTrainingTokens: expect.any(Number), estimatedCostUsd: expect.any(Number) });
+    const { estimatedCostUsd } = ok.inputs as { estimatedCostUsd: number };
+    const capped = await provider.check({}, { ...news, maxTrainingCostUsd: estimatedCostUsd / 2 });
+    expect(capped.failures).toEqual([expect.objectContaining({ property: "maxTrainingCostUsd", reason: expect.stringMatching(/exceeds maxTrainingCostUsd/) })]);
+    expect(await apiCalls(emulator)).toBe(0);
+  });
+
+  it("fails a dataset in the wrong format for the method, naming the line", async () => {
+    const path = writeDataset(chatDataset(12));
+    const { failures } = await provider.check({}, { ...valid, baseModel: "gpt-4.1-mini-2025-04-14", method: { type: "dpo" }, trainingDataset: { path } });
+    expect(failures?.[0]).toMatchObject({ property: "trainingFile", reason: expect.stringMatching(/line 1/) });
+  });
+
+  it("accepts unknown values at preview", async () => {
+    const { failures } = await provider.check({}, { ...valid, trainingFile: UNKNOWN, baseModel: UNKNOWN });
+    expect(failures ?? []).toEqual([]);
+  });
+});
+
+describe("FineTunedModel lifecycle", () => {
+  it("trains, waits and records the model, its checkpoints and its base model's shutdown date", async () => {
+    const inputs = await modelInputs({ suffix: "support" });
+    const { id, outs } = await provider.create(inputs);
+    const job = (await emulator.state()).jobs.find((j) => j.id === id);
+    expect(outs).toMatchObject({
+      jobId: id,
+      status: "succeeded",
+      fineTunedModel: job?.fine_tuned_model,
+      trainedTokens: job?.trained_tokens,
+      trainingFileHash: inputs.trainingFileHash,
+    });
+    expect(outs.fineTunedModel).toMatch(new RegExp(`^ft:${BASE}:[^:]+:support:`));
+    expect(outs.checkpoints).toHaveLength(3);
+    expect(outs.resultFiles.length).toBeGreaterThan(0);
+    expect(outs).toHaveProperty("baseModelShutdownDate");
+  });
+
+  it("adopts the job an interrupted create started instead of paying for a second one", async () => {
+    const inputs = await modelInputs({ waitTimeoutMinutes: 0.0001 });
+    const first = await partial(provider.create(inputs));
+    // The first up died before its result reached the state: the next create must find that job.
+    const second = await provider.create({ ...inputs, waitTimeoutMinutes: 10 });
+    expect(second.id).toBe(first.id);
+    expect((await emulator.state()).jobs).toHaveLength(1);
+  });
+
+  it("saves a partial resource at the wait deadline and resumes waiting through update", async () => {
+    const inputs = await modelInputs({ waitTimeoutMinutes: 0.0001 });
+    const err = await partial(provider.create(inputs));
+    expect(err.message).toMatch(/run `pulumi up` again to keep waiting/);
+    expect(err.properties).toMatchObject({ jobId: err.id, __provider: undefined });
+    expect(err.properties.status).not.toBe("succeeded");
+    const { outs } = await provider.update(err.id, err.properties, { ...inputs, waitTimeoutMinutes: 10 });
+    expect(outs).toMatchObject({ status: "succeeded", jobId: err.id });
+    expect((await emulator.state()).jobs).toHaveLength(1);
+  });
+
+  it("fails with the API's error code and message when training fails, then retrains on the next up", async () => {
+    await emulator.faults({ failNextJobs: 1 });
+    const inputs = await modelInputs();
+    const err = await partial(provider.create(inputs));
+    const job = (await emulator.state()).jobs[0];
+    expect(job.status).toBe("failed");
+    expect(err.message).toContain(job.error?.code ?? "missing code");
+    expect(err.message).toContain(job.error?.message ?? "missing message");
+    expect(await provider.diff(err.id, err.properties, inputs)).toMatchObject({ changes: true, replaces: ["status"] });
+    const { id } = await provider.create(inputs);
+    expect(id).not.toBe(err.id);
+  });
+
+  it("fails a cancelled job plainly", async () => {
+    const inputs = await modelInputs({ waitTimeoutMinutes: 0.0001 });
+    const err = await partial(provider.create(inputs));
+    await emulator.client().fineTuning.jobs.cancel(err.id);
+    const resumed = await partial(provider.update(err.id, err.properties, inputs));
+    expect(resumed.message).toMatch(/cancelled/);
+  });
+
+  it("says plainly when the organisation may not create fine-tuning jobs", async () => {
+    await emulator.faults({ blockFineTuning: true });
+    const inputs = await modelInputs();
+    await expect(provider.create(inputs)).rejects.toThrow(/cannot start new fine-tuning jobs.*Existing fine-tuned models stay managed/);
+    expect((await emulator.state()).jobs).toHaveLength(0);
+  });
+
+  it("replaces on training inputs and updates provider settings and metadata with no API call", async () => {
+    const inputs = await modelInputs({ hyperparameters: { nEpochs: 2 } });
+    const { id, outs } = await provider.create(inputs);
+    expect((await provider.diff(id, outs, { ...inputs, hyperparameters: { nEpochs: 3 } })).replaces).toEqual(["hyperparameters"]);
+    expect((await provider.diff(id, outs, { ...inputs, trainingFile: UNKNOWN })).replaces).toEqual(["trainingFile"]);
+    for (const change of [{ waitTimeoutMinutes: 5 }, { deleteModelOnDestroy: false }, { metadata: { team: "ml" } }]) {
+      const news = { ...inputs, ...change };
+      expect(await provider.diff(id, outs, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+      const before = await apiCalls(emulator);
+      const { outs: updated } = await provider.update(id, outs, news);
+      expect(updated).toMatchObject({ ...change, fineTunedModel: outs.fineTunedModel });
+      expect(await apiCalls(emulator)).toBe(before);
+    }
+    expect((await emulator.state()).jobs).toHaveLength(1);
+  });
+
+  it("warns from state, without an API call, when the base model retires within 90 days", async () => {
+    const warn = jest.spyOn(pulumi.log, "warn");
+    const soon = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const olds = { baseModel: BASE, trainingFile: "file-1", owner, fineTunedModel: "ft:x", baseModelShutdownDate: soon };
+    await provider.diff("ftjob-1", olds, { ...olds });
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`retires on ${soon}`)));
+    expect(await apiCalls(emulator)).toBe(0);
+    warn.mockRestore();
+  });
+
+  it("refreshes, and reports a model deleted out of band as gone", async () => {
+    const { id, outs } = await provider.create(await modelInputs());
+    expect((await provider.read(id, outs)).props).toMatchObject({ status: "succeeded", fineTunedModel: outs.fineTunedModel });
+    await emulator.client().models.delete(outs.fineTunedModel);
+    expect(await provider.read(id, outs)).toEqual({});
+  });
+
+  it("does not adopt a finished job whose model was deleted: it trains again", async () => {
+    const inputs = await modelInputs();
+    const { id, outs } = await provider.create(inputs);
+    await emulator.client().models.delete(outs.fineTunedModel);
+    const again = await provider.create(inputs);
+    expect(again.id).not.toBe(id);
+  });
+
+  it("imports a job by id with inputs read from the job", async () => {
+    const inputs = await modelInputs();
+    const client = emulator.client();
+    const job = await client.fineTuning.jobs.create({ model: BASE, training_file: String(inputs.trainingFile), suffix: "legacy", seed: 7, method: { type: "supervised", supervised: { hyperparameters: { n_epochs: 2 } } } });
+    for (let j = job; j.status !== "succeeded"; j = await client.fineTuning.jobs.retrieve(job.id)) await new Promise((r) => setTimeout(r, 200));
+    const { id, props, inputs: imported } = await provider.read(job.id, {});
+    expect(id).toBe(job.id);
+    expect(imported).toMatchObject({ baseModel: BASE, trainingFile: inputs.trainingFile, suffix: "legacy", seed: 7, method: { type: "supervised", hyperparameters: { nEpochs: 2 } } });
+    expect(props).toMatchObject({ status: "succeeded", jobId: job.id });
+  });
+
+  it("deletes the model and result files, keeps the model when asked, and treats 404 as done", async () => {
+    const { id, outs } = await provider.create(await modelInputs());
+    await provider.delete(id, outs);
+    const client = emulator.client();
+    await expect(client.models.retrieve(outs.fineTunedModel)).rejects.toMatchObject({ status: 404 });
+    const state = await emulator.state();
+    expect(state.files.filter((f) => outs.resultFiles.includes(f.id))).toEqual([]);
+    await expect(provider.delete(id, outs)).resolves.toBeUndefined();
+
+    const kept = await provider.create(await modelInputs({ deleteModelOnDestroy: false, suffix: "kept" }));
+    await provider.delete(kept.id, kept.outs);
+    await expect(client.models.retrieve(kept.outs.fineTunedModel)).resolves.toMatchObject({ id: kept.outs.fineTunedModel });
+  });
+
+  it("cancels a job still training on delete", async () => {
+    const err = await partial(provider.create(await modelInputs({ waitTimeoutMinutes: 0.0001 })));
+    await provider.delete(err.id, err.properties);
+    expect((await emulator.state()).jobs[0].status).toBe("cancelled");
+  });
+});
