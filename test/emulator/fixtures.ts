@@ -1,0 +1,78 @@
+/** Training data and polling helpers shared by the emulator tests. */
+import { toFile } from "openai";
+import type OpenAI from "openai";
+import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
+
+const COLORS = ["red", "green", "blue", "yellow", "purple", "orange", "black", "white", "silver", "golden", "pink", "brown"];
+const THINGS = ["apple", "sky", "grass", "banana", "plum", "carrot", "coal", "snow", "spoon", "crown", "flamingo", "bear"];
+
+/** Chat examples: "What colour is the <thing>?" -> "The <thing> is <colour>." (distinct per example). */
+export function chatExamples(n: number, opts: { system?: boolean } = {}): object[] {
+  const out: object[] = [];
+  for (let i = 0; i < n; i++) {
+    const thing = `${THINGS[i % THINGS.length]}${i >= THINGS.length ? ` number ${i}` : ""}`;
+    const colour = COLORS[(i * 5) % COLORS.length];
+    const messages = [
+      ...(opts.system === false ? [] : [{ role: "system", content: "You answer questions about colours." }]),
+      { role: "user", content: `What colour is the ${thing}?` },
+      { role: "assistant", content: `The ${thing} is ${colour}.` },
+    ];
+    out.push({ messages });
+  }
+  return out;
+}
+
+export function dpoExamples(n: number): object[] {
+  return Array.from({ length: n }, (_, i) => ({
+    input: { messages: [{ role: "user", content: `Say hello number ${i}` }] },
+    preferred_output: [{ role: "assistant", content: `Hello number ${i}!` }],
+    non_preferred_output: [{ role: "assistant", content: `Go away ${i}.` }],
+  }));
+}
+
+export const jsonl = (lines: (object | string)[]): string =>
+  lines.map((l) => (typeof l === "string" ? l : JSON.stringify(l))).join("\n") + "\n";
+
+export async function uploadJsonl(client: OpenAI, lines: (object | string)[], name = "train.jsonl") {
+  return client.files.create({ file: await toFile(Buffer.from(jsonl(lines)), name), purpose: "fine-tune" });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Poll a job until its status is one of `statuses`; returns it and the statuses seen on the way. */
+export async function waitForJob(client: OpenAI, id: string, statuses: string[], timeoutMs = 30_000, everyMs = 20) {
+  const seen: string[] = [];
+  const job = await waitFor(
+    async () => {
+      const j = await client.fineTuning.jobs.retrieve(id);
+      if (seen[seen.length - 1] !== j.status) seen.push(j.status);
+      return statuses.includes(j.status) ? j : undefined;
+    },
+    `job ${id} to reach ${statuses.join("|")}`,
+    timeoutMs,
+    everyMs,
+  );
+  return { job: job as FineTuningJob, seen };
+}
+
+/** A small deterministic PRNG (mulberry32). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
