@@ -10,16 +10,18 @@ export type ResourceKind = "training-file" | "fine-tuned-model";
 export function trampoline(kind: ResourceKind): dynamic.ResourceProvider {
   // Kept self-contained on purpose: this function's text is what runs from state.
   function implementation(): Required<dynamic.ResourceProvider> {
-    const entry = "pulumi-openai-finetune/dist/provider/" + kind + "/provider";
+    // With the file extension: an `exports` map resolves exact paths only.
+    const entry = "pulumi-openai-finetune/dist/provider/" + kind + "/provider.js";
     try {
       return require(entry).provider;
     } catch (err) {
       if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
       // The quickstart at the root of this package's own repository: the package is the project itself.
       const path = require("path");
-      const own = require(path.join(process.cwd(), "package.json"));
-      if (own.name !== "pulumi-openai-finetune") throw err;
-      return require(path.join(process.cwd(), "dist", "provider", kind, "provider")).provider;
+      const fs = require("fs");
+      const own = path.join(process.cwd(), "package.json");
+      if (!fs.existsSync(own) || JSON.parse(fs.readFileSync(own, "utf8")).name !== "pulumi-openai-finetune") throw err;
+      return require(path.join(process.cwd(), "dist", "provider", kind, "provider.js")).provider;
     }
   }
   return {
