@@ -90,14 +90,18 @@ export function loadPriceOverrides(env: NodeJS.ProcessEnv = process.env): Record
   if (envOverridesCache && envOverridesCache.raw === raw) return envOverridesCache.value;
   let value: Record<string, number> = {};
   if (raw && raw.trim()) {
-    const text = raw.trim().startsWith("{") ? raw : readFileSync(raw.trim(), "utf8");
-    const parsed: unknown = JSON.parse(text);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.trim().startsWith("{") ? raw : readFileSync(raw.trim(), "utf8"));
+    } catch (err) {
+      throw new RangeError(`OPENAI_FINETUNE_PRICES: ${(err as Error).message}`);
+    }
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-      throw new Error("OPENAI_FINETUNE_PRICES must be a JSON object of model -> USD per 1M training tokens");
+      throw new RangeError("OPENAI_FINETUNE_PRICES must be a JSON object of model -> USD per 1M training tokens");
     }
     for (const [k, v] of Object.entries(parsed)) {
       if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-        throw new Error(`OPENAI_FINETUNE_PRICES: price for ${k} must be a non-negative number`);
+        throw new RangeError(`OPENAI_FINETUNE_PRICES: price for ${k} must be a non-negative number`);
       }
       value[k.toLowerCase()] = v;
     }

@@ -6,7 +6,8 @@
  * content hash.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -22,7 +23,7 @@ import type { AnalyzeOptions, DatasetFormat, DatasetIssue, DatasetReport, FineTu
 export type DatasetSource = { path: string } | { content: string | Buffer | Uint8Array };
 
 /** Bytes per batch sent to a worker. */
-const BATCH_BYTES = 1 << 20;
+const BATCH_BYTES = 512 << 10;
 /** Inputs at least this large are processed by worker threads by default. */
 export const WORKER_THRESHOLD_BYTES = 8 << 20;
 const DEFAULT_MAX_LINE_BYTES = 128 << 20;
@@ -102,12 +103,29 @@ function makePlan(opts: AnalyzeOptions): Plan {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-async function* chunksOf(source: DatasetSource): AsyncGenerator<Buffer> {
+/** Bytes read per read() call. */
+const READ_BYTES = 256 << 10;
+
+/**
+ * The source's bytes in order, as views of one reused buffer (for files): a consumer must copy
+ * what it keeps past the next iteration. No per-chunk allocation, so memory stays flat.
+ */
+export async function* readChunks(source: DatasetSource, size = READ_BYTES): AsyncGenerator<Buffer> {
   if ("path" in source) {
-    for await (const chunk of createReadStream(source.path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+    const fh = await open(source.path, "r");
+    try {
+      const buf = Buffer.allocUnsafeSlow(size);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, size, null);
+        if (bytesRead === 0) break;
+        yield buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
   } else {
     const buf = toBuffer(source.content);
-    for (let i = 0; i < buf.length; i += 1 << 20) yield buf.subarray(i, Math.min(buf.length, i + (1 << 20)));
+    for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, Math.min(buf.length, i + size));
   }
 }
 
@@ -134,7 +152,7 @@ async function* firstLines(source: DatasetSource, maxBytes: number, maxLineBytes
   let read = 0;
   let first = true;
   let skipping = false;
-  for await (let chunk of chunksOf(source)) {
+  for await (let chunk of readChunks(source)) {
     if (first) {
       first = false;
       if (bomOf(chunk) === "utf8") chunk = chunk.subarray(3);
@@ -218,28 +236,45 @@ export function workerScriptPath(): string | null {
   return null;
 }
 
-type Executor = {
-  run(bytes: Uint8Array, firstLine: number): Promise<BatchResult>;
+/**
+ * Runs batches. `run` takes ownership of `buffer` (bytes [0, length)) and hands it back through
+ * `recycle` once processed, so a small set of buffers circulates instead of new ones piling up
+ * until the next garbage collection.
+ */
+interface Executor {
+  run(buffer: ArrayBuffer, length: number, firstLine: number): Promise<BatchResult>;
   /** Batches in flight beyond which reading pauses. */
   capacity: number;
   close(): Promise<void>;
-};
+}
 
-function inlineExecutor(ctx: BatchContext): Executor {
+function inlineExecutor(ctx: BatchContext, recycle: (b: ArrayBuffer) => void): Executor {
   return {
     capacity: 1,
-    run: async (bytes, firstLine) => processBatch(bytes, firstLine, ctx),
+    run: async (buffer, length, firstLine) => {
+      const r = processBatch(new Uint8Array(buffer, 0, length), firstLine, ctx);
+      recycle(buffer);
+      return r;
+    },
     close: async () => {},
   };
 }
 
-function poolExecutor(script: string, n: number, ctx: BatchContext): Executor {
+/** Limits for each worker's V8 heap: a small young generation keeps RSS down (less floating garbage). */
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4 };
+
+function poolExecutor(script: string, n: number, ctx: BatchContext, recycle: (b: ArrayBuffer) => void): Executor {
   interface Slot {
     worker: Worker;
     busy: number;
   }
+  interface Pending {
+    resolve: (r: BatchResult) => void;
+    reject: (e: Error) => void;
+    slot: Slot;
+  }
   let nextId = 0;
-  const waiting = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; slot: Slot }>();
+  const waiting = new Map<number, Pending>();
   let failure: Error | null = null;
   const fail = (err: Error) => {
     failure ??= err;
@@ -248,10 +283,11 @@ function poolExecutor(script: string, n: number, ctx: BatchContext): Executor {
   };
   const slots: Slot[] = [];
   for (let i = 0; i < n; i++) {
-    const worker = new Worker(script, { workerData: ctx });
+    const worker = new Worker(script, { workerData: ctx, resourceLimits: WORKER_RESOURCE_LIMITS });
     const slot: Slot = { worker, busy: 0 };
-    worker.on("message", (msg: { id?: number; result?: BatchResult; error?: string; ready?: boolean }) => {
-      if (msg.ready || msg.id === undefined) return;
+    worker.on("message", (msg: { id?: number; result?: BatchResult; error?: string; buffer?: ArrayBuffer }) => {
+      if (msg.id === undefined) return;
+      if (msg.buffer) recycle(msg.buffer);
       const w = waiting.get(msg.id);
       if (!w) return;
       waiting.delete(msg.id);
@@ -261,20 +297,20 @@ function poolExecutor(script: string, n: number, ctx: BatchContext): Executor {
     });
     worker.on("error", (err) => fail(err));
     worker.on("exit", (code) => {
-      if (code !== 0 && waiting.size) fail(new Error(`dataset worker exited with code ${code}`));
+      if (waiting.size) fail(new Error(`dataset worker exited with code ${code}`));
     });
     slots.push(slot);
   }
   return {
     capacity: n * 2,
-    run(bytes, firstLine) {
+    run(buffer, length, firstLine) {
       if (failure) return Promise.reject(failure);
       const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
       const id = nextId++;
       slot.busy++;
       return new Promise<BatchResult>((resolve, reject) => {
         waiting.set(id, { resolve, reject, slot });
-        slot.worker.postMessage({ id, bytes, firstLine }, [bytes.buffer as ArrayBuffer]);
+        slot.worker.postMessage({ id, buffer, length, firstLine }, [buffer]);
       });
     },
     async close() {
@@ -285,19 +321,6 @@ function poolExecutor(script: string, n: number, ctx: BatchContext): Executor {
 
 // ---------------------------------------------------------------------------------------------
 // The pass
-
-/** Copies parts into one fresh, transferable buffer. */
-function joinParts(parts: Uint8Array[], len: number): Uint8Array {
-  const out = new Uint8Array(new ArrayBuffer(len));
-  let off = 0;
-  for (const p of parts) {
-    const take = Math.min(p.length, len - off);
-    out.set(take === p.length ? p : p.subarray(0, take), off);
-    off += take;
-    if (off >= len) break;
-  }
-  return out;
-}
 
 function countNewlines(b: Uint8Array): number {
   let n = 0;
@@ -315,6 +338,16 @@ function single(line: number, code: string, message: string): BatchResult {
   return r;
 }
 
+function fileIssue(line: number, code: string, message: string): BatchResult {
+  const r = emptyResult();
+  r.errorCount = 1;
+  r.errors.push({ line, code, message });
+  return r;
+}
+
+/** Batch buffers hold BATCH_BYTES of whole lines plus one read's worth of the next. */
+const BUFFER_BYTES = BATCH_BYTES + READ_BYTES;
+
 async function mainPass(
   source: DatasetSource,
   totalBytes: number,
@@ -323,8 +356,14 @@ async function mainPass(
   maxLineBytes: number,
   onProgress?: (read: number, total: number) => void,
 ): Promise<CoreResult & { workersUsed: number }> {
+  const free: ArrayBuffer[] = [];
+  const recycle = (b: ArrayBuffer) => {
+    if (b.byteLength === BUFFER_BYTES && free.length < 8) free.push(b);
+  };
+  const take = (min: number): ArrayBuffer => (min <= BUFFER_BYTES ? free.pop() ?? new ArrayBuffer(BUFFER_BYTES) : new ArrayBuffer(min));
+
   const script = workers > 0 ? workerScriptPath() : null;
-  const exec = script ? poolExecutor(script, workers, ctx) : inlineExecutor(ctx);
+  const exec = script ? poolExecutor(script, workers, ctx, recycle) : inlineExecutor(ctx, recycle);
   const hash = createHash("sha256");
   const total = emptyResult();
   const done = new Map<number, BatchResult>();
@@ -333,20 +372,44 @@ async function mainPass(
   let inflight = 0;
   let wake: (() => void) | null = null;
   let failure: unknown = null;
-  const deliver = (id: number, r: BatchResult) => {
+  const settle = (id: number, r: BatchResult) => {
     done.set(id, r);
     while (done.has(nextMerge)) {
       mergeResults(total, done.get(nextMerge)!);
       done.delete(nextMerge++);
     }
   };
-  const dispatch = (bytes: Uint8Array, firstLine: number) => {
+  const waitFor = async (cond: () => boolean) => {
+    while (!cond() && !failure) await new Promise<void>((r) => (wake = r));
+    wake = null;
+    if (failure) throw failure;
+  };
+
+  let nextLine = 1;
+  // The batch being filled: whole lines in [0, complete), then the start of a partial line up to `len`.
+  let cur = new Uint8Array(take(BUFFER_BYTES));
+  let len = 0;
+  let complete = 0;
+  let skipping = false;
+
+  /** Sends [0, upTo) of the current buffer and moves the rest to a fresh one. */
+  const flush = (upTo: number) => {
+    if (upTo === 0) return;
+    const rest = len - upTo;
+    const next = new Uint8Array(take(Math.max(BUFFER_BYTES, rest)));
+    if (rest > 0) next.set(cur.subarray(upTo, len));
+    const sent = cur;
+    const firstLine = nextLine;
+    nextLine += countNewlines(sent.subarray(0, upTo));
+    cur = next;
+    len = rest;
+    complete = 0;
     const id = seq++;
     inflight++;
-    exec.run(bytes, firstLine).then(
+    exec.run(sent.buffer as ArrayBuffer, upTo, firstLine).then(
       (r) => {
         inflight--;
-        deliver(id, r);
+        settle(id, r);
         wake?.();
       },
       (err) => {
@@ -356,50 +419,12 @@ async function mainPass(
       },
     );
   };
-  const settle = (id: number, r: BatchResult) => deliver(id, r);
-  const waitFor = async (cond: () => boolean) => {
-    while (!cond() && !failure) await new Promise<void>((r) => (wake = r));
-    wake = null;
-    if (failure) throw failure;
-  };
 
   let bytesRead = 0;
   let first = true;
   let fatalEncoding = false;
-  let nextLine = 1;
-  // Bytes of the line(s) not yet sent: `parts` hold whole lines (completeLen bytes) then a partial one.
-  let parts: Uint8Array[] = [];
-  let partsLen = 0;
-  let completeLen = 0;
-  let skipping = false;
-
-  const flush = (len: number) => {
-    if (len === 0) return;
-    const batch = joinParts(parts, len);
-    const rest = partsLen - len;
-    const restParts: Uint8Array[] = [];
-    if (rest > 0) {
-      // Keep the tail (after `len`) of the parts.
-      let off = 0;
-      for (const p of parts) {
-        if (off + p.length <= len) {
-          off += p.length;
-          continue;
-        }
-        restParts.push(off >= len ? p : p.subarray(len - off));
-        off += p.length;
-      }
-    }
-    parts = restParts;
-    partsLen = rest;
-    completeLen = 0;
-    const firstLine = nextLine;
-    nextLine += countNewlines(batch);
-    dispatch(batch, firstLine);
-  };
-
   try {
-    for await (let chunk of chunksOf(source)) {
+    for await (let chunk of readChunks(source)) {
       hash.update(chunk);
       bytesRead += chunk.length;
       onProgress?.(bytesRead, totalBytes);
@@ -408,11 +433,11 @@ async function mainPass(
         first = false;
         const bom = bomOf(chunk);
         if (bom === "utf8") {
-          settle(seq++, { ...emptyResult(), errorCount: 1, errors: [{ line: 1, code: "bom", message: "the file starts with a UTF-8 byte order mark (EF BB BF); remove it" }] });
+          settle(seq++, fileIssue(1, "bom", "the file starts with a UTF-8 byte order mark (EF BB BF); remove it"));
           chunk = chunk.subarray(3);
         } else if (bom) {
           fatalEncoding = true;
-          settle(seq++, { ...emptyResult(), errorCount: 1, errors: [{ line: 1, code: "bom", message: `the file is ${bom.toUpperCase()} (byte order mark found): training files must be UTF-8` }] });
+          settle(seq++, fileIssue(1, "bom", `the file is ${bom.toUpperCase()} (byte order mark found): training files must be UTF-8`));
         }
       }
       if (fatalEncoding) continue;
@@ -424,34 +449,32 @@ async function mainPass(
         chunk = chunk.subarray(nl + 1);
       }
       if (chunk.length === 0) continue;
-      const nl = chunk.lastIndexOf(10);
-      if (nl !== -1) {
-        parts.push(chunk);
-        partsLen += chunk.length;
-        completeLen = partsLen - (chunk.length - nl - 1);
-        if (completeLen >= BATCH_BYTES) {
-          flush(completeLen);
-          await waitFor(() => inflight < exec.capacity);
-        }
-      } else {
-        parts.push(chunk);
-        partsLen += chunk.length;
+      if (len + chunk.length > cur.length) {
+        // Only a line longer than a batch gets here: grow this buffer for it.
+        const bigger = new Uint8Array(take(Math.max(cur.length * 2, len + chunk.length)));
+        bigger.set(cur.subarray(0, len));
+        cur = bigger;
       }
-      if (partsLen - completeLen > maxLineBytes) {
+      cur.set(chunk, len);
+      const nl = chunk.lastIndexOf(10);
+      len += chunk.length;
+      if (nl !== -1) complete = len - (chunk.length - nl - 1);
+      if (len >= BATCH_BYTES && complete > 0) {
+        flush(complete);
+        await waitFor(() => inflight < exec.capacity);
+      }
+      if (len - complete > maxLineBytes) {
         // A line longer than we accept: send what precedes it, report it, skip to its end.
-        flush(completeLen);
+        flush(complete);
         settle(seq++, single(nextLine, "line_too_long", `line is over ${maxLineBytes} bytes; not checked`));
-        parts = [];
-        partsLen = 0;
-        completeLen = 0;
+        len = 0;
+        complete = 0;
         skipping = true;
+        if (cur.length > BUFFER_BYTES) cur = new Uint8Array(take(BUFFER_BYTES));
       }
     }
     if (skipping) nextLine++;
-    else if (partsLen > 0) {
-      completeLen = partsLen;
-      flush(partsLen);
-    }
+    else if (len > 0) flush(len);
     await waitFor(() => inflight === 0);
   } finally {
     await exec.close();

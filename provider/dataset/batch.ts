@@ -145,26 +145,8 @@ export function processBatch(bytes: Uint8Array, firstLine: number, ctx: BatchCon
   const r = emptyResult();
   const sink = new ResultSink(r);
   const count = ctx.encoding ? counterFor(ctx.encoding) : null;
-  let text: string | null = null;
-  try {
-    text = fatalDecoder.decode(bytes);
-  } catch {
-    text = null;
-  }
-  if (text !== null) {
-    let start = 0;
-    let lineNo = firstLine;
-    while (start < text.length) {
-      let end = text.indexOf("\n", start);
-      if (end === -1) end = text.length;
-      processLine(text.slice(start, end), lineNo, ctx, sink, count);
-      r.lines++;
-      lineNo++;
-      start = end + 1;
-    }
-    return r;
-  }
-  // Some bytes are not UTF-8: decode line by line to say which lines.
+  // Lines are decoded one by one: small strings die young (cheap scavenges), where one string
+  // per batch would land in large-object space and pile up until a full GC.
   let start = 0;
   let lineNo = firstLine;
   while (start < bytes.length) {

@@ -1,18 +1,28 @@
 /** Streamed content hashes (sha256, hex), as used for TrainingFile.contentHash and the cache key. */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 
-/** sha256 and size of a file, streamed (constant memory). */
+const READ_BYTES = 1 << 20;
+
+/** sha256 and size of a file, read through one reused buffer (constant memory). */
 export async function sha256File(
   path: string,
   onProgress?: (bytesRead: number) => void,
 ): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash("sha256");
+  const fh = await open(path, "r");
   let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-    onProgress?.(bytes);
+  try {
+    const buf = Buffer.allocUnsafeSlow(READ_BYTES);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_BYTES, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      bytes += bytesRead;
+      onProgress?.(bytes);
+    }
+  } finally {
+    await fh.close();
   }
   return { sha256: hash.digest("hex"), bytes };
 }

@@ -1,6 +1,7 @@
 /**
- * Worker thread: receives batches of whole lines (transferred bytes) and answers with their
- * summaries. The tokenizer is loaded once, when the worker starts.
+ * Worker thread: receives batches of whole lines (a transferred buffer and its used length),
+ * answers with their summaries and hands the buffer back for reuse. The tokenizer is loaded
+ * once, when the worker starts.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { processBatch, type BatchContext } from "./batch";
@@ -8,23 +9,22 @@ import { getEncoder } from "./tokens";
 
 interface BatchMessage {
   id: number;
-  bytes: Uint8Array;
+  buffer: ArrayBuffer;
+  length: number;
   firstLine: number;
 }
 
 const ctx = workerData as BatchContext;
 if (ctx.encoding) {
-  const enc = getEncoder(ctx.encoding);
   // Bound the merge cache: it is per worker and would otherwise grow to 100k entries.
-  enc.setMergeCacheSize?.(20000);
+  getEncoder(ctx.encoding).setMergeCacheSize?.(20000);
 }
 
 parentPort!.on("message", (msg: BatchMessage) => {
   try {
-    const result = processBatch(msg.bytes, msg.firstLine, ctx);
-    parentPort!.postMessage({ id: msg.id, result });
+    const result = processBatch(new Uint8Array(msg.buffer, 0, msg.length), msg.firstLine, ctx);
+    parentPort!.postMessage({ id: msg.id, result, buffer: msg.buffer }, [msg.buffer]);
   } catch (err) {
-    parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+    parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }
 });
-parentPort!.postMessage({ ready: true });
