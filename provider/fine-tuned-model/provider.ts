@@ -75,8 +75,10 @@ async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInp
 
 async function diff(_id: string, olds: Props, news: Props): Promise<dynamic.DiffResult> {
   warnIfRetiring(olds as Partial<FineTunedModelOutputs>);
-  // A job that failed or was cancelled holds no model: train again, even with unchanged inputs.
+  // A failed or cancelled job, or a model deleted outside Pulumi, holds no model: train again, even with
+  // unchanged inputs. Replacing (not forgetting) the old resource lets its delete clean up its files.
   if (FAILED_STATES.has(String(olds.status))) return { changes: true, replaces: ["status"], deleteBeforeReplace: false };
+  if (olds.modelDeleted === true) return { changes: true, replaces: ["fineTunedModel"], deleteBeforeReplace: false };
   return diffInputs(fineTunedModelSchema, olds, news);
 }
 
@@ -175,7 +177,10 @@ async function shutdownDateOf(client: OpenAI, model: string): Promise<string | n
   }
 }
 
-/** Refresh: a job or model deleted outside Pulumi is reported gone. Import by job id: inputs from the job. */
+/**
+ * Refresh: a job gone from the API is reported gone; a model deleted outside Pulumi is marked
+ * `modelDeleted`, which diff turns into a retrain. Import by job id: inputs read from the job.
+ */
 async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> {
   const client = createClient();
   let job: FineTuningJob;
@@ -185,10 +190,12 @@ async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> 
     if (isNotFound(err)) return {};
     throw wrapApiError(`reading fine-tuning job ${id}`, err);
   }
-  if (job.status === SUCCEEDED && !(await modelExists(client, job.fine_tuned_model))) return {};
+  const modelDeleted = job.status === SUCCEEDED && !(await modelExists(client, job.fine_tuned_model));
   const imported = props.baseModel === undefined;
+  if (modelDeleted && imported) throw new Error(`job ${id} succeeded but its model ${job.fine_tuned_model} was deleted: nothing to import`);
   const inputs = imported ? importedInputs(id, job) : fineTunedModelSchema.parse(props);
-  const outs = { ...(await describeJob(client, inputs, job)), ...estimatesOf(props) };
+  const outs = { ...(await describeJob(client, inputs, job)), ...estimatesOf(props), ...(modelDeleted ? { modelDeleted } : {}) };
+  if (modelDeleted) warn(`${resourceName(inputs)}: model ${job.fine_tuned_model} was deleted outside Pulumi; the next \`pulumi up\` trains it again`);
   return { id, props: outs, inputs: imported ? echoInputs(fineTunedModelSchema, inputs) : undefined };
 }
 

@@ -152,4 +152,6 @@ export interface FineTunedModelOutputs extends FineTunedModelInputs {
   organizationId: string;
   baseModelShutdownDate: string | null;
   error: { code: string; message: string } | null;
+  /** Set by refresh when the model was deleted outside Pulumi. */
+  modelDeleted?: boolean;
 }

@@ -172,11 +172,20 @@ describe("FineTunedModel lifecycle", () => {
     warn.mockRestore();
   });
 
-  it("refreshes, and reports a model deleted out of band as gone", async () => {
-    const { id, outs } = await provider.create(await modelInputs());
+  it("refreshes, and marks a model deleted out of band so that the next diff retrains", async () => {
+    const inputs = await modelInputs();
+    const { id, outs } = await provider.create(inputs);
     expect((await provider.read(id, outs)).props).toMatchObject({ status: "succeeded", fineTunedModel: outs.fineTunedModel });
+    expect(await provider.diff(id, outs, inputs)).toMatchObject({ changes: false });
     await emulator.client().models.delete(outs.fineTunedModel);
-    expect(await provider.read(id, outs)).toEqual({});
+    const refreshed = await provider.read(id, outs);
+    expect(refreshed.props).toMatchObject({ modelDeleted: true });
+    expect(await provider.diff(id, refreshed.props, inputs)).toMatchObject({ changes: true, replaces: ["fineTunedModel"] });
+  });
+
+  it("reports a job gone from the API as gone", async () => {
+    const { outs } = await provider.create(await modelInputs());
+    expect(await provider.read("ftjob-doesnotexist", outs)).toEqual({});
   });
 
   it("does not adopt a finished job whose model was deleted: it trains again", async () => {

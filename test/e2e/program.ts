@@ -1,0 +1,36 @@
+/** The stack program the end-to-end tests deploy: the quickstart's shape, in the JavaScript a user may write. */
+export const PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+const { TrainingFile, FineTunedModel } = require("pulumi-openai-finetune");
+const config = new pulumi.Config();
+
+const importJob = config.get("importJob");
+if (importJob) {
+  // Adopting a job trained outside Pulumi: the arguments are the job's own.
+  const legacy = new FineTunedModel("legacy", {
+    baseModel: config.require("baseModel"),
+    trainingFile: config.require("importFile"),
+    suffix: config.require("suffix"),
+    seed: config.requireNumber("seed"),
+    method: { type: "supervised", hyperparameters: { nEpochs: config.requireNumber("nEpochs"), batchSize: config.requireNumber("batchSize"), learningRateMultiplier: config.requireNumber("learningRateMultiplier") } },
+  }, { import: importJob });
+  exports.fineTunedModel = legacy.fineTunedModel;
+} else {
+  const data = new TrainingFile("data", { path: config.require("dataset") });
+  const model = new FineTunedModel("model", {
+    baseModel: config.get("baseModel") || "gpt-4o-mini-2024-07-18",
+    trainingFile: data,
+    hyperparameters: { nEpochs: config.getNumber("nEpochs") || 2 },
+    waitTimeoutMinutes: config.getNumber("waitTimeoutMinutes") || 10,
+    pollIntervalSeconds: 0.5,
+  });
+  exports.fineTunedModel = model.fineTunedModel;
+  exports.jobId = model.jobId;
+  exports.trainingFileId = data.id;
+  exports.datasetHash = data.contentHash;
+  exports.trainingFileHash = model.trainingFileHash;
+  exports.trainedTokens = model.trainedTokens;
+  exports.baseModel = model.baseModel;
+  exports.estimatedCostUsd = model.estimatedCostUsd;
+}
+`;

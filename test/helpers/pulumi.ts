@@ -1,0 +1,138 @@
+/**
+ * Real Pulumi CLI runs against the packed package, as a user installs it: `npm pack` once, installed
+ * once into a template project whose node_modules each test project links to.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensurePulumi, pulumiEnv, ROOT } from "../../scripts/pulumi-env";
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr together. */
+  output: string;
+}
+
+let installed: string | undefined;
+
+/** node_modules holding the packed package and @pulumi/pulumi, shared by every test project. */
+export function installedPackage(): string {
+  if (installed) return installed;
+  const dir = process.env.E2E_TEMPLATE_DIR ?? mkdtempSync(join(tmpdir(), "ft-e2e-template-"));
+  if (!existsSync(join(dir, "node_modules", "pulumi-openai-finetune"))) {
+    const packDir = mkdtempSync(join(tmpdir(), "ft-pack-"));
+    execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const tgz = join(packDir, readdirSync(packDir).find((f) => f.endsWith(".tgz")) as string);
+    const pulumiVersion = JSON.parse(readFileSync(join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "e2e-template", private: true, dependencies: { "pulumi-openai-finetune": `file:${tgz}`, "@pulumi/pulumi": pulumiVersion } }));
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+  }
+  installed = dir;
+  return dir;
+}
+
+let binDir: string | undefined;
+export function pulumiBinDir(): string {
+  binDir ??= ensurePulumi({ quiet: true });
+  return binDir;
+}
+
+export interface ProjectOptions {
+  name?: string;
+  /** The program, CommonJS JavaScript (index.js). */
+  program: string;
+  baseURL: string;
+  /** Given as OPENAI_API_KEY; leave out to give the key only through stack config. */
+  apiKey?: string;
+  files?: Record<string, string>;
+}
+
+export class PulumiProject {
+  readonly dir: string;
+  readonly stateDir: string;
+  env: NodeJS.ProcessEnv;
+
+  constructor(readonly options: ProjectOptions) {
+    this.dir = mkdtempSync(join(tmpdir(), "ft-e2e-project-"));
+    this.stateDir = join(this.dir, ".state");
+    mkdirSync(this.stateDir);
+    const name = options.name ?? "e2e";
+    writeFileSync(join(this.dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n`);
+    writeFileSync(join(this.dir, "package.json"), JSON.stringify({ name, private: true }));
+    symlinkSync(join(installedPackage(), "node_modules"), join(this.dir, "node_modules"));
+    this.write("index.js", options.program);
+    for (const [path, content] of Object.entries(options.files ?? {})) this.write(path, content);
+    this.env = pulumiEnv({ binDir: pulumiBinDir(), stateDir: this.stateDir, baseURL: options.baseURL, apiKey: options.apiKey, passphrase: "e2e-passphrase" });
+    if (options.apiKey === undefined) delete this.env.OPENAI_API_KEY;
+    this.env.OPENAI_FINETUNE_CACHE_DIR = join(this.dir, ".cache");
+  }
+
+  write(path: string, content: string | Buffer): string {
+    const full = join(this.dir, path);
+    mkdirSync(join(full, ".."), { recursive: true });
+    writeFileSync(full, content);
+    return full;
+  }
+
+  /** Runs `pulumi <args>` in the project; never throws on a non-zero exit. */
+  run(args: string[], options: { onOutput?: (text: string) => void; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(join(pulumiBinDir(), "pulumi"), [...args, "--non-interactive"], { cwd: this.dir, env: { ...this.env, ...options.env } });
+      let stdout = "";
+      let stderr = "";
+      let output = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+        output += d;
+        options.onOutput?.(output);
+      });
+      child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d;
+        output += d;
+        options.onOutput?.(output);
+      });
+      child.once("error", reject);
+      child.once("close", (code) => resolve({ code, stdout, stderr, output }));
+    });
+  }
+
+  /** Like run, but a non-zero exit fails with the whole output. */
+  async ok(args: string[]): Promise<RunResult> {
+    const result = await this.run(args);
+    if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${result.code}:\n${result.output}`);
+    return result;
+  }
+
+  async initStack(stack: string, config: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<void> {
+    await this.ok(["stack", "init", stack]);
+    for (const [key, value] of Object.entries(config)) await this.ok(["config", "set", "--stack", stack, key, value]);
+    for (const [key, value] of Object.entries(secrets)) await this.ok(["config", "set", "--stack", stack, "--secret", key, value]);
+  }
+
+  up(stack: string, extra: string[] = []) {
+    return this.ok(["up", "--yes", "--skip-preview", "--stack", stack, ...extra]);
+  }
+
+  async outputs(stack: string): Promise<Record<string, unknown>> {
+    return JSON.parse((await this.ok(["stack", "output", "--json", "--show-secrets", "--stack", stack])).stdout);
+  }
+
+  /** `pulumi preview --json`: the steps the engine plans, by resource name. */
+  async plannedSteps(stack: string): Promise<Record<string, string[]>> {
+    const result = await this.ok(["preview", "--json", "--stack", stack]);
+    const plan = JSON.parse(result.stdout) as { steps?: { op: string; urn: string }[] };
+    const steps: Record<string, string[]> = {};
+    for (const step of plan.steps ?? []) {
+      const name = step.urn.split("::").pop() as string;
+      (steps[name] ??= []).push(step.op);
+    }
+    return steps;
+  }
+
+  async exportStack(stack: string): Promise<string> {
+    return (await this.ok(["stack", "export", "--stack", stack])).stdout;
+  }
+}
