@@ -466,7 +466,7 @@ async function mainPass(
       if (len - complete > maxLineBytes) {
         // A line longer than we accept: send what precedes it, report it, skip to its end.
         flush(complete);
-        settle(seq++, single(nextLine, "line_too_long", `line is over ${maxLineBytes} bytes; not checked`));
+        settle(seq++, single(nextLine, "line_too_long", `line is over the ${maxLineBytes}-byte limit; not checked`));
         len = 0;
         complete = 0;
         skipping = true;
@@ -584,10 +584,11 @@ export async function analyzeDataset(source: DatasetSource, opts: AnalyzeOptions
     encoding: plan.lookup.encoding,
     tokenLimit: plan.lookup.tokenLimit,
     vision: facts ? facts.vision : null,
+    maxLineBytes,
   };
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const keyOf = (sha256: string) =>
-    cacheKey({ sha256, allowed: plan.allowed, fixedBy: plan.fixedBy, encoding: ctxBase.encoding, tokenLimit: ctxBase.tokenLimit, vision: ctxBase.vision });
+    cacheKey({ sha256, ...ctxBase });
 
   if (!opts.noCache) {
     const { sha256 } = isPath ? await sha256File(source.path) : sha256Content(source.content);

@@ -19,6 +19,8 @@ export interface BatchContext {
   encoding: TokenEncoding | null;
   tokenLimit: number | null;
   vision: boolean | null;
+  /** Lines longer than this (bytes) are reported as `line_too_long` and not parsed. */
+  maxLineBytes: number;
 }
 
 export interface NoteCount {
@@ -153,6 +155,15 @@ export function processBatch(bytes: Uint8Array, firstLine: number, ctx: BatchCon
     let end = bytes.indexOf(10, start);
     if (end === -1) end = bytes.length;
     const slice = bytes.subarray(start, end);
+    if (slice.length > ctx.maxLineBytes) {
+      sink.line = lineNo;
+      r.examples++;
+      sink.error("line_too_long", `line is ${slice.length} bytes, over the ${ctx.maxLineBytes}-byte limit; not checked`);
+      r.lines++;
+      lineNo++;
+      start = end + 1;
+      continue;
+    }
     let line: string | null;
     try {
       line = fatalDecoder.decode(slice);

@@ -1,0 +1,141 @@
+/**
+ * The CLI as users run it: `node dist/cli/index.js validate ...` (built by `npm run build`).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(__dirname, "../..");
+const CLI = join(ROOT, "dist/cli/index.js");
+const FIXTURES = join(ROOT, "test/fixtures/datasets");
+
+let cacheDir: string;
+beforeAll(() => {
+  cacheDir = mkdtempSync(join(tmpdir(), "oft-cli-cache-"));
+});
+afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, "validate", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, OPENAI_FINETUNE_CACHE_DIR: cacheDir, OPENAI_FINETUNE_PRICES: "" },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const JSON_KEYS = [
+  "file",
+  "sha256",
+  "bytes",
+  "format",
+  "examples",
+  "tokens",
+  "billedTokens",
+  "epochs",
+  "estimatedCostUsd",
+  "errors",
+  "warnings",
+];
+
+describe("openai-finetune validate", () => {
+  it("exits 0 for a valid file and prints the report", () => {
+    const r = run(join(FIXTURES, "valid/chat.jsonl"), "--model", "gpt-4o-mini");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/valid\n/);
+    expect(r.stdout).toMatch(/examples\s+12/);
+    expect(r.stdout).toContain("gpt-4o-mini-2024-07-18");
+  });
+
+  it("exits 1 for an invalid file and names the line", () => {
+    const r = run(join(FIXTURES, "errors/invalid_json.jsonl"));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("INVALID, 1 error");
+    expect(r.stdout).toContain("line 6: [invalid_json]");
+  });
+
+  it("--json prints one object with the documented keys", () => {
+    const r = run(join(FIXTURES, "errors/missing_content.jsonl"), "--json", "--model", "gpt-4o-mini-2024-07-18", "--epochs", "2");
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const out = JSON.parse(lines[0]);
+    for (const k of JSON_KEYS) expect(out).toHaveProperty(k);
+    expect(Object.keys(out).slice(0, JSON_KEYS.length)).toEqual(JSON_KEYS);
+    expect(out).toMatchObject({ file: join(FIXTURES, "errors/missing_content.jsonl"), format: "chat", examples: 11, epochs: 2 });
+    expect(out.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(typeof out.bytes).toBe("number");
+    expect(out.billedTokens).toBe(out.tokens * 2);
+    expect(out.estimatedCostUsd).toBeCloseTo((out.billedTokens * 3) / 1e6, 9);
+    expect(out.errors).toEqual([{ line: 6, code: "missing_content", message: expect.any(String) }]);
+    for (const w of out.warnings) expect(Object.keys(w).sort()).toEqual(["code", "line", "message"]);
+  });
+
+  it("--json has estimatedCostUsd null for an unknown model, and --method fixes the format", () => {
+    const unknown = JSON.parse(run(join(FIXTURES, "valid/chat.jsonl"), "--json", "--model", "ft:gpt-4o-mini-2024-07-18:acme::x1").stdout);
+    expect(unknown.estimatedCostUsd).toBeNull();
+    expect(unknown.errors).toEqual([]);
+    expect(unknown.warnings[0].code).toBe("unknown_model");
+    const dpo = run(join(FIXTURES, "valid/chat.jsonl"), "--json", "--method", "dpo");
+    expect(dpo.code).toBe(1);
+    expect(JSON.parse(dpo.stdout).errors[0]).toMatchObject({ line: 1, code: "format_mismatch" });
+    const priced = JSON.parse(run(join(FIXTURES, "valid/dpo.jsonl"), "--json", "--method=dpo", "--model=gpt-4.1-mini", "--price=2").stdout);
+    expect(priced.format).toBe("dpo");
+    expect(priced.estimatedCostUsd).toBeCloseTo((priced.billedTokens * 2) / 1e6, 9);
+  });
+
+  it.each([
+    [[], /FILE is required/],
+    [["a.jsonl", "b.jsonl"], /one FILE only/],
+    [["x.jsonl", "--frobnicate"], /unknown option: --frobnicate/],
+    [["x.jsonl", "--method", "sft"], /--method must be one of supervised, dpo, reinforcement/],
+    [["x.jsonl", "--model"], /--model needs a value/],
+    [["x.jsonl", "--epochs", "0"], /--epochs must be "auto" or an integer from 1 to 50/],
+    [["x.jsonl", "--price", "cheap"], /--price must be a number/],
+    [[join(FIXTURES, "does-not-exist.jsonl")], /cannot read/],
+    [[FIXTURES], /cannot read/],
+  ])("exits 2 on bad usage: %j", (args, message) => {
+    const r = run(...(args as string[]));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe("");
+  });
+
+  it("exits 2 when OPENAI_FINETUNE_PRICES is malformed", () => {
+    const r = spawnSync(process.execPath, [CLI, "validate", join(FIXTURES, "valid/chat.jsonl"), "--model", "gpt-4o"], {
+      encoding: "utf8",
+      env: { ...process.env, OPENAI_FINETUNE_CACHE_DIR: cacheDir, OPENAI_FINETUNE_PRICES: "{nope" },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("OPENAI_FINETUNE_PRICES");
+  });
+
+  it("--help exits 0 with the usage", () => {
+    const r = run("--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("usage: openai-finetune validate FILE");
+  });
+
+  it("a second run of an unchanged file is served from the cache", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oft-cli-"));
+    const path = join(dir, "data.jsonl");
+    const line = (i: number) =>
+      JSON.stringify({ messages: [{ role: "user", content: `q${i}` }, { role: "assistant", content: `a${i}` }] });
+    writeFileSync(path, Array.from({ length: 20 }, (_, i) => line(i)).join("\n"));
+    const first = JSON.parse(run(path, "--json").stdout);
+    const second = JSON.parse(run(path, "--json").stdout);
+    expect(first.cached).toBe(false);
+    expect(second.cached).toBe(true);
+    expect({ ...second, cached: false }).toEqual(first);
+    const none = JSON.parse(run(path, "--json", "--no-cache").stdout);
+    expect(none.cached).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows no progress bar when stderr is not a terminal", () => {
+    const r = run(join(FIXTURES, "valid/chat.jsonl"));
+    expect(r.stderr).toBe("");
+  });
+});
