@@ -16,12 +16,16 @@ export function trampoline(kind: ResourceKind): dynamic.ResourceProvider {
       return require(entry).provider;
     } catch (err) {
       if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
-      // The quickstart at the root of this package's own repository: the package is the project itself.
+      // The quickstart inside this package's own repository: the package is the project (or a parent of it).
       const path = require("path");
       const fs = require("fs");
-      const own = path.join(process.cwd(), "package.json");
-      if (!fs.existsSync(own) || JSON.parse(fs.readFileSync(own, "utf8")).name !== "pulumi-openai-finetune") throw err;
-      return require(path.join(process.cwd(), "dist", "provider", kind, "provider.js")).provider;
+      for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+        const own = path.join(dir, "package.json");
+        if (fs.existsSync(own) && JSON.parse(fs.readFileSync(own, "utf8")).name === "pulumi-openai-finetune") {
+          return require(path.join(dir, "dist", "provider", kind, "provider.js")).provider;
+        }
+        if (path.dirname(dir) === dir) throw err;
+      }
     }
   }
   return {

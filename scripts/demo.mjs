@@ -26,9 +26,11 @@ function startEmulator() {
   });
 }
 
+/** `up` runs through the Automation API (scripts/pulumi-run.js): the Node language host cannot be built here. */
 function pulumi(args, env, options = {}) {
   console.log(`\n$ pulumi ${args.join(" ")}`);
-  const result = spawnSync("pulumi", args, { cwd: ROOT, env, stdio: options.capture ? ["ignore", "pipe", "inherit"] : "inherit", encoding: "utf8" });
+  const [command, argv] = args[0] === "up" ? [process.execPath, [join(ROOT, "scripts/pulumi-run.js"), ...args]] : ["pulumi", args];
+  const result = spawnSync(command, argv, { cwd: ROOT, env, stdio: options.capture ? ["ignore", "pipe", "inherit"] : "inherit", encoding: "utf8" });
   if (result.status !== 0 && !options.allowFailure) throw new Error(`pulumi ${args[0]} failed (exit ${result.status ?? result.signal})`);
   return result;
 }
@@ -44,7 +46,7 @@ async function main() {
   try {
     const env = pulumiEnv({ binDir, stateDir, baseURL, apiKey: "sk-emulator-demo" });
     if (pulumi(["stack", "select", STACK], env, { allowFailure: true, capture: true }).status !== 0) pulumi(["stack", "init", STACK], env);
-    pulumi(["up", "--yes", "--stack", STACK], env);
+    pulumi(["up", "--stack", STACK], env);
     const outputs = pulumi(["stack", "output", "--json", "--stack", STACK], env, { capture: true }).stdout;
     console.log(outputs);
   } finally {

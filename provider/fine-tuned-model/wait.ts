@@ -28,9 +28,9 @@ export async function waitForJob(client: OpenAI, job: FineTuningJob, options: Wa
   let current = job;
   let lastStatus = "";
   for (let interval = 1_000; ; interval = Math.min(interval * 1.5, options.maxIntervalMs)) {
+    await events.show();
     if (current.status !== lastStatus) info(`${options.label}: job ${current.id} is ${current.status}`);
     lastStatus = current.status;
-    await events.show();
     if (isFinished(current.status)) return { done: true, job: current };
     if (Date.now() >= options.deadline) return { done: false, job: current };
     await sleep(Math.min(interval, Math.max(0, options.deadline - Date.now())));

@@ -1,4 +1,6 @@
 /** `TrainingFile`: a local JSONL dataset, uploaded to the Files API once per content hash. */
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import { sha256Content, sha256File } from "../dataset";
@@ -8,7 +10,7 @@ import type { FILE_PURPOSES } from "./schema";
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
 
 export interface TrainingFileArgs {
-  /** Local JSONL dataset, relative to the Pulumi project directory. Give this or `content`. */
+  /** Local JSONL dataset; a relative path is relative to the Pulumi project directory (where Pulumi.yaml is). Give this or `content`. */
   path?: pulumi.Input<string>;
   /** The dataset inline as a string, instead of `path` (small datasets, tests). */
   content?: pulumi.Input<string>;
@@ -40,12 +42,13 @@ export class TrainingFile extends dynamic.Resource {
   readonly source: { path?: pulumi.Input<string>; content?: pulumi.Input<string> };
 
   constructor(name: string, args: TrainingFileArgs, opts?: pulumi.CustomResourceOptions) {
-    const contentHash = pulumi.all([args.path, args.content]).apply(([path, content]) => hashDataset(path, content));
+    const path = args.path === undefined ? undefined : pulumi.output(args.path).apply(projectPath);
+    const contentHash = pulumi.all([path, args.content]).apply(([p, content]) => hashDataset(p, content));
     super(
       provider,
       name,
       {
-        path: args.path,
+        path,
         content: args.content,
         purpose: args.purpose,
         filename: args.filename,
@@ -62,7 +65,20 @@ export class TrainingFile extends dynamic.Resource {
       "openai-finetune",
       "TrainingFile",
     );
-    this.source = { path: args.path, content: args.content };
+    this.source = { path, content: args.content };
+  }
+}
+
+/**
+ * Relative paths are the project's (where Pulumi.yaml is), whatever directory the program or the
+ * provider process runs in; the provider gets the absolute path. `path` is never compared by diff,
+ * so a checkout elsewhere (another machine, CI) changes nothing.
+ */
+function projectPath(path: string): string {
+  if (isAbsolute(path)) return path;
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "Pulumi.yaml")) || existsSync(join(dir, "Pulumi.yml"))) return resolve(dir, path);
+    if (dirname(dir) === dir) return resolve(path);
   }
 }
 

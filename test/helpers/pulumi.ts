@@ -16,6 +16,11 @@ export interface RunResult {
   output: string;
 }
 
+const RUNNER = join(ROOT, "scripts/pulumi-run.js");
+const ENGINE_OPS = new Set(["up", "preview", "refresh", "destroy"]);
+/** The runner never asks, never previews first, and reports steps itself. */
+const CLI_ONLY_FLAGS = new Set(["--yes", "--skip-preview", "--json"]);
+
 let installed: string | undefined;
 
 /** node_modules holding the packed package and @pulumi/pulumi, shared by every test project. */
@@ -77,10 +82,18 @@ export class PulumiProject {
     return full;
   }
 
-  /** Runs `pulumi <args>` in the project; never throws on a non-zero exit. */
+  /**
+   * Runs `pulumi <args>` in the project; never throws on a non-zero exit. The operations that run the
+   * program (up, preview, refresh, destroy) go through scripts/pulumi-run.js: the Automation API with
+   * the program inline, since the Node language host cannot be built here.
+   */
   run(args: string[], options: { onOutput?: (text: string) => void; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+    const [command, argv] = ENGINE_OPS.has(args[0])
+      ? [process.execPath, [RUNNER, ...args.filter((a) => !CLI_ONLY_FLAGS.has(a))]]
+      : [join(pulumiBinDir(), "pulumi"), [...args, "--non-interactive"]];
     return new Promise((resolve, reject) => {
-      const child = spawn(join(pulumiBinDir(), "pulumi"), [...args, "--non-interactive"], { cwd: this.dir, env: { ...this.env, ...options.env } });
+      const child = spawn(command, argv, { cwd: this.dir, env: { ...this.env, ...options.env } });
+      this.running = child;
       let stdout = "";
       let stderr = "";
       let output = "";
@@ -99,6 +112,9 @@ export class PulumiProject {
     });
   }
 
+  /** The process of the last run, e.g. to interrupt it. */
+  running?: ReturnType<typeof spawn>;
+
   /** Like run, but a non-zero exit fails with the whole output. */
   async ok(args: string[]): Promise<RunResult> {
     const result = await this.run(args);
@@ -113,23 +129,17 @@ export class PulumiProject {
   }
 
   up(stack: string, extra: string[] = []) {
-    return this.ok(["up", "--yes", "--skip-preview", "--stack", stack, ...extra]);
+    return this.ok(["up", "--stack", stack, ...extra]);
   }
 
   async outputs(stack: string): Promise<Record<string, unknown>> {
     return JSON.parse((await this.ok(["stack", "output", "--json", "--show-secrets", "--stack", stack])).stdout);
   }
 
-  /** `pulumi preview --json`: the steps the engine plans, by resource name. */
+  /** The steps a preview plans, by resource name. */
   async plannedSteps(stack: string): Promise<Record<string, string[]>> {
-    const result = await this.ok(["preview", "--json", "--stack", stack]);
-    const plan = JSON.parse(result.stdout) as { steps?: { op: string; urn: string }[] };
-    const steps: Record<string, string[]> = {};
-    for (const step of plan.steps ?? []) {
-      const name = step.urn.split("::").pop() as string;
-      (steps[name] ??= []).push(step.op);
-    }
-    return steps;
+    const result = await this.ok(["preview", "--stack", stack]);
+    return JSON.parse(/^STEPS (.*)$/m.exec(result.stdout)?.[1] ?? "{}");
   }
 
   async exportStack(stack: string): Promise<string> {
