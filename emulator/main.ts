@@ -100,12 +100,16 @@ export async function main(argv: string[]): Promise<number> {
     `  time scale ${opts.timeScale}; ${opts.dataDir ? `state in ${opts.dataDir}` : "state in memory"}; ` +
       `${opts.apiKey ? "API key required" : "any API key accepted"}; admin API at ${emulator.url}/_emulator/state\n`,
   );
+  let stopping = false;
   const signal = await new Promise<NodeJS.Signals>((done) => {
     const onSignal = (sig: NodeJS.Signals) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      // Later signals while stopping are absorbed: stopping is bounded (2 s for requests in flight).
+      if (stopping) return;
+      stopping = true;
       done(sig);
     };
+    // Left installed after stopping too (signal handlers do not keep the process alive), so a late
+    // signal cannot turn a clean exit into a kill.
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });

@@ -116,11 +116,13 @@ describe("--data-dir persistence", () => {
 });
 
 describe("the emulator command", () => {
-  it("prints the listening URL first, and stops cleanly on SIGINT", async () => {
+  it("prints the listening URL first, and stops cleanly on SIGINT (a second signal while stopping is absorbed)", async () => {
     const emu = await startEmulator();
     expect(emu.output().split("\n")[0]).toMatch(/^openai-finetune emulator listening on http:\/\/127\.0\.0\.1:\d+\/v1$/);
     expect((await emu.client().models.list()).data.length).toBeGreaterThan(0);
     emu.kill("SIGINT");
+    await waitFor(async () => /SIGINT received/.test(emu.output()), "the stop message", 5000, 5);
+    emu.process.kill("SIGTERM");
     await emu.stop();
     expect(emu.process.exitCode).toBe(0);
     expect(emu.output()).toMatch(/SIGINT received, stopping/);

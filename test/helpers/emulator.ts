@@ -105,7 +105,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
       await admin("POST", "reset", {});
     },
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      if (!child.killed && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
     },
     kill: (signal: NodeJS.Signals = "SIGKILL") => {
