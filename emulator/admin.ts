@@ -38,7 +38,7 @@ export interface EmulatorState {
   requests: { total: number; byRoute: Record<string, number> };
   /** Audit log, oldest first. */
   log: LogEntry[];
-  /** The last 1000 API requests (headers without credentials, first 64 KiB of the body). */
+  /** The last 500 API requests (headers without credentials, first 64 KiB of the body). */
   received: ReceivedRequest[];
   /** Faults injected so far. */
   faults: { injected429: number; injected500: number; resets: number };

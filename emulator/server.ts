@@ -19,7 +19,7 @@ import { Store, type JobRecord } from "./store";
 import { advanceJob } from "./training";
 import { registerUploads, sweepExpiredUploads } from "./uploads";
 
-const MAX_RECEIVED = 1000;
+const MAX_RECEIVED = 500;
 const TICK_MS = 20;
 const SWEEP_MS = 1000;
 

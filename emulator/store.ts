@@ -108,6 +108,9 @@ export interface ModelRecord {
   base: string;
 }
 
+/** Saves are batched: at most one write of state.json per this interval. */
+const SAVE_DEBOUNCE_MS = 100;
+
 interface Persisted {
   version: 1;
   seq: number;
@@ -183,7 +186,7 @@ export class Store {
           this.markDirty();
         }
       });
-    }, 50);
+    }, SAVE_DEBOUNCE_MS);
   }
 
   private serialize(): string {
