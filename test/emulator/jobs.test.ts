@@ -276,6 +276,27 @@ describe("job list and create validation", () => {
   });
 });
 
+describe("simulated durations", () => {
+  it("a 10-example job takes about 20 s at time scale 1 (1 s at 20)", async () => {
+    const scaled = await startEmulator({ timeScale: 20 });
+    try {
+      const c = scaled.client({ maxRetries: 0 });
+      const file = await uploadJsonl(c, chatExamples(10));
+      const started = Date.now();
+      const created = await c.fineTuning.jobs.create({ model: "gpt-4o-mini", training_file: file.id });
+      const { job, seen } = await waitForJob(c, created.id, ["succeeded", "failed"], 30_000, 10);
+      const took = Date.now() - started;
+      expect(job.status).toBe("succeeded");
+      expect(seen).toEqual(["validating_files", "queued", "running", "succeeded"]);
+      expect(took).toBeGreaterThan(900);
+      expect(took).toBeLessThan(4000);
+      expect(job.estimated_finish).toBeNull();
+    } finally {
+      await scaled.stop();
+    }
+  });
+});
+
 describe("pause and resume", () => {
   it("pauses a running job (progress stops) and resumes it to success", async () => {
     const slow = await startEmulator({ timeScale: 10 });
