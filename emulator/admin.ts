@@ -45,7 +45,7 @@ export interface EmulatorState {
   /** The current fault settings. */
   faultSettings: Required<Faults>;
   options: { timeScale: number; dataDir: string | null; apiKeyRequired: boolean; maxFileBytes: number };
-  process: { pid: number; maxRssBytes: number; rssBytes: number; uptimeSeconds: number };
+  process: { pid: number; maxRssBytes: number; rssBytes: number; uptimeSeconds: number; cpuUserMs: number; cpuSystemMs: number };
 }
 
 export const DEFAULT_FAULTS: Required<Faults> = {

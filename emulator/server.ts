@@ -175,6 +175,8 @@ export class Emulator implements App, AdminHost {
         maxRssBytes: usage.maxRSS * 1024,
         rssBytes: process.memoryUsage.rss(),
         uptimeSeconds: Math.round(process.uptime()),
+        cpuUserMs: Math.round(usage.userCPUTime / 1000),
+        cpuSystemMs: Math.round(usage.systemCPUTime / 1000),
       },
     };
   }
