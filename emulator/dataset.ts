@@ -59,8 +59,10 @@ export interface Example {
   reply: string;
 }
 
-const MAX_EXAMPLES = 50_000;
-const MAX_TEXT = 8_000;
+/** What a fine-tuned model keeps to answer from: enough for any evaluation, bounded in memory. */
+const MAX_EXAMPLES = 20_000;
+const MAX_TEXT = 4_000;
+const MAX_TOTAL_TEXT = 16 * 1024 * 1024;
 
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
@@ -105,13 +107,17 @@ function pairOf(line: unknown): Example | null {
 /** Extract the prompt/reply pairs of a training file into a JSON blob; returns the blob name. */
 export async function extractExamples(store: Store, rec: FileRecord, jobId: string): Promise<string> {
   const examples: Example[] = [];
+  let total = 0;
   const rl = createInterface({ input: openContent(store, rec), crlfDelay: Infinity });
   for await (const line of rl) {
-    if (examples.length >= MAX_EXAMPLES) break;
+    if (examples.length >= MAX_EXAMPLES || total >= MAX_TOTAL_TEXT) break;
     if (!line.trim()) continue;
     try {
       const pair = pairOf(JSON.parse(line));
-      if (pair) examples.push(pair);
+      if (pair) {
+        examples.push(pair);
+        total += pair.prompt.length + pair.reply.length;
+      }
     } catch {
       /* validation already vetted the file */
     }
