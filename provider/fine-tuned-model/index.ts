@@ -63,6 +63,12 @@ export interface FineTunedModelArgs {
   maxTrainingCostUsd?: pulumi.Input<number>;
   /** Training price per 1M tokens (USD), overriding the package's price data. */
   pricePerMillionTokens?: pulumi.Input<number>;
+  /**
+   * Manage this existing job (`ftjob-…`, trained outside Pulumi) instead of training: the first `up`
+   * checks it was trained with the declared arguments and adopts it. Use this rather than Pulumi's
+   * `import` option, which dynamic providers cannot serve.
+   */
+  importJobId?: pulumi.Input<string>;
 }
 
 const provider = trampoline("fine-tuned-model");
@@ -114,6 +120,7 @@ export class FineTunedModel extends dynamic.Resource {
         deleteModelOnDestroy: args.deleteModelOnDestroy,
         maxTrainingCostUsd: args.maxTrainingCostUsd,
         pricePerMillionTokens: args.pricePerMillionTokens,
+        importJobId: args.importJobId,
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
         fineTunedModel: undefined,
         jobId: undefined,

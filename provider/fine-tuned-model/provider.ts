@@ -48,7 +48,7 @@ function crossFieldFailures({ inputs, unknown }: CheckedInputs<FineTunedModelInp
 
 /** Validates the local dataset for this model and method, and prices it; runs at every preview (cached by hash). */
 async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInputs>) {
-  const dataset = inputs.trainingDataset;
+  const dataset = inputs.importJobId ? undefined : inputs.trainingDataset;
   const knowable = ["trainingDataset", "baseModel", "method", "hyperparameters"].every((key) => !unknown.has(key));
   if (!dataset || !knowable || (dataset.path === undefined && dataset.content === undefined)) return {};
   const label = resourceName(inputs);
@@ -94,6 +94,7 @@ function warnIfRetiring(olds: Partial<FineTunedModelOutputs>): void {
 async function create(news: Props): Promise<dynamic.CreateResult> {
   const inputs = fineTunedModelSchema.parse(news);
   const client = createClient();
+  if (inputs.importJobId) return adopt(client, inputs, inputs.importJobId, news.__provider);
   const label = resourceName(inputs);
   const { value: job, created } = await findOrCreate({
     what: `${label}: creating the fine-tuning job`,
@@ -103,6 +104,45 @@ async function create(news: Props): Promise<dynamic.CreateResult> {
   info(created ? `${label}: created fine-tuning job ${job.id}` : `${label}: found job ${job.id} (${job.status}) for these inputs; adopting it instead of creating another`);
   const outs = await finish(client, inputs, job, news.__provider);
   return { id: job.id, outs };
+}
+
+/**
+ * Import, done by the provider: Pulumi's `import` option cannot reach a dynamic provider (the engine's
+ * read carries no `__provider`), so the resource adopts the job named by `importJobId` at create,
+ * once its training matches what the program declares. Nothing is trained or paid for.
+ */
+async function adopt(client: OpenAI, inputs: FineTunedModelInputs, jobId: string, provider: unknown): Promise<dynamic.CreateResult> {
+  const label = resourceName(inputs);
+  const job = await client.fineTuning.jobs.retrieve(jobId).catch((err) => {
+    throw wrapApiError(`${label}: reading job ${jobId} to import it`, err);
+  });
+  const mismatches = importMismatches(inputs, inputsFromJob(job));
+  if (mismatches.length > 0) {
+    throw new Error(`${label}: job ${jobId} was not trained as declared, so it is not imported:\n${mismatches.map((m) => `  ${m}`).join("\n")}`);
+  }
+  info(`${label}: importing job ${jobId} (${job.status}); nothing is trained`);
+  return { id: job.id, outs: await finish(client, inputs, job, provider) };
+}
+
+/** The declared training-defining inputs that differ from the job's; undeclared ones take the job's. */
+function importMismatches(declared: FineTunedModelInputs, actual: Partial<FineTunedModelInputs>): string[] {
+  const method = (inputs: Partial<FineTunedModelInputs>) => ({ ...effectiveMethod({ method: inputs.method, hyperparameters: inputs.hyperparameters }) });
+  const compared: [string, unknown, unknown][] = [
+    ["baseModel", declared.baseModel, actual.baseModel],
+    ["trainingFile", declared.trainingFile, actual.trainingFile],
+    ["validationFile", declared.validationFile, actual.validationFile],
+    ["suffix", declared.suffix, actual.suffix],
+    ["seed", declared.seed, actual.seed],
+  ];
+  const wanted = method(declared);
+  const got = method(actual) as Record<string, unknown>;
+  compared.push(["method.type", wanted.type, got.type]);
+  for (const [key, value] of Object.entries(wanted.hyperparameters ?? {})) {
+    compared.push([`hyperparameters.${key}`, value, (got.hyperparameters as Record<string, unknown> | undefined)?.[key]]);
+  }
+  return compared
+    .filter(([, want, have]) => want !== undefined && canonicalJson(want) !== canonicalJson(have))
+    .map(([key, want, have]) => `${key}: declared ${JSON.stringify(want)}, the job has ${JSON.stringify(have ?? null)}`);
 }
 
 /** A job of this resource with the same training-defining inputs, still training or holding a live model. */
@@ -203,9 +243,10 @@ function importedInputs(id: string, job: FineTuningJob): FineTunedModelInputs {
   return fineTunedModelSchema.parse({ ...inputsFromJob(job), owner: `imported/${id}` });
 }
 
+/** Kept from state: a refresh has no dataset to estimate from. Absent stays absent (the engine refuses undefined). */
 function estimatesOf(props: Props): Partial<FineTunedModelOutputs> {
-  const { estimatedTrainingTokens, estimatedCostUsd } = props as Partial<FineTunedModelOutputs>;
-  return { estimatedTrainingTokens, estimatedCostUsd };
+  const keys = ["estimatedTrainingTokens", "estimatedCostUsd"] as const;
+  return Object.fromEntries(keys.filter((key) => props[key] !== undefined).map((key) => [key, props[key]]));
 }
 
 /**

@@ -115,6 +115,11 @@ export const fineTunedModelSchema = z.object({
     onChange: "update",
     description: "Training price per 1M tokens, overriding the package's price data.",
   }),
+  importJobId: field(z.string().regex(/^ftjob-/, "must be a fine-tuning job id (ftjob-…)").optional(), {
+    // Only create() reads it: once the job is managed, the resource is that job whatever this says.
+    onChange: "ignore",
+    description: "Manage this existing job instead of training a new one; create() checks it was trained as declared.",
+  }),
   owner: field(z.string().min(1), {
     onChange: "ignore",
     description: "project/stack/resource, set by the resource class: finds this resource's jobs again after an interruption.",

@@ -22,6 +22,12 @@ export interface TrainingFileArgs {
   uploadPartThresholdBytes?: pulumi.Input<number>;
   /** Validate the dataset at preview, before anything is uploaded. Default true. */
   validate?: pulumi.Input<boolean>;
+  /**
+   * Manage this existing file (`file-…`) instead of uploading: the first `up` checks that it holds
+   * exactly the dataset's bytes and adopts it. Use this rather than Pulumi's `import` option, which
+   * dynamic providers cannot serve.
+   */
+  importFileId?: pulumi.Input<string>;
 }
 
 const provider = trampoline("training-file");
@@ -54,6 +60,7 @@ export class TrainingFile extends dynamic.Resource {
         filename: args.filename,
         uploadPartThresholdBytes: args.uploadPartThresholdBytes,
         validate: args.validate,
+        importFileId: args.importFileId,
         contentHash,
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
         fileId: undefined,

@@ -53,12 +53,26 @@ async function create(news: Record<string, unknown>): Promise<dynamic.CreateResu
   if (sha256 !== inputs.contentHash) {
     throw new Error(`the dataset ${inputs.path ?? ""} changed while pulumi was running (sha256 ${sha256}, expected ${inputs.contentHash}); run again`);
   }
+  if (inputs.importFileId) return adopt(client, inputs, inputs.importFileId);
   const name = uploadName(inputs);
   const { value, created } = await upload(client, bytes, name, inputs.purpose, inputs.uploadPartThresholdBytes, md5);
   if (!created) info(`${name}: already uploaded as ${value.id}; adopting it instead of uploading again`);
   const file = await waitUntilProcessed(client, value).catch((err) => {
     throw wrapApiError(`waiting for ${value.id} to be processed`, err);
   });
+  return { id: file.id, outs: outputs(inputs, file) };
+}
+
+/** Import, done by the provider (Pulumi's `import` option cannot reach a dynamic provider): the bytes must match. */
+async function adopt(client: ReturnType<typeof createClient>, inputs: TrainingFileInputs, fileId: string): Promise<dynamic.CreateResult> {
+  const file = await client.files.retrieve(fileId).catch((err) => {
+    throw wrapApiError(`reading file ${fileId} to import it`, err);
+  });
+  const remote = await hashRemote(client, fileId);
+  if (remote !== inputs.contentHash) {
+    throw new Error(`file ${fileId} does not hold the declared dataset (sha256 ${remote}, the dataset's is ${inputs.contentHash}), so it is not imported`);
+  }
+  info(`importing file ${fileId} (${file.filename}); nothing is uploaded`);
   return { id: file.id, outs: outputs(inputs, file) };
 }
 

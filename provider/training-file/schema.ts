@@ -31,6 +31,11 @@ export const trainingFileSchema = z.object({
     onChange: "ignore",
     description: "Name shown in the API (the content hash is added to it); defaults to the file's own name.",
   }),
+  importFileId: field(z.string().min(1).optional(), {
+    // Only create() reads it: once adopted, the resource is that file whatever this says.
+    onChange: "ignore",
+    description: "Manage this existing file instead of uploading; create() checks that it holds exactly these bytes.",
+  }),
   owner: field(z.string().min(1), {
     onChange: "ignore",
     description: "project/stack/resource, set by the resource class: scopes adoption of an already uploaded file.",

@@ -7,14 +7,18 @@ const config = new pulumi.Config();
 const importJob = config.get("importJob");
 if (importJob) {
   // Adopting a job trained outside Pulumi: the arguments are the job's own.
+  const data = new TrainingFile("legacy-data", { path: config.require("dataset"), importFileId: config.require("importFile") });
   const legacy = new FineTunedModel("legacy", {
     baseModel: config.require("baseModel"),
-    trainingFile: config.require("importFile"),
+    trainingFile: data,
     suffix: config.require("suffix"),
     seed: config.requireNumber("seed"),
-    method: { type: "supervised", hyperparameters: { nEpochs: config.requireNumber("nEpochs"), batchSize: config.requireNumber("batchSize"), learningRateMultiplier: config.requireNumber("learningRateMultiplier") } },
-  }, { import: importJob });
+    hyperparameters: { nEpochs: config.requireNumber("nEpochs") },
+    importJobId: importJob,
+  });
   exports.fineTunedModel = legacy.fineTunedModel;
+  exports.jobId = legacy.jobId;
+  exports.trainingFileId = data.id;
 } else {
   const data = new TrainingFile("data", { path: config.require("dataset") });
   const model = new FineTunedModel("model", {
