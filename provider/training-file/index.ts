@@ -50,12 +50,14 @@ export class TrainingFile extends dynamic.Resource {
   constructor(name: string, args: TrainingFileArgs, opts?: pulumi.CustomResourceOptions) {
     const path = args.path === undefined ? undefined : pulumi.output(args.path).apply(projectPath);
     const contentHash = pulumi.all([path, args.content]).apply(([p, content]) => hashDataset(p, content));
+    // Inline data is the user's data: kept encrypted in state and out of the engine's logs.
+    const content = args.content === undefined ? undefined : pulumi.secret(args.content);
     super(
       provider,
       name,
       {
         path,
-        content: args.content,
+        content,
         purpose: args.purpose,
         filename: args.filename,
         uploadPartThresholdBytes: args.uploadPartThresholdBytes,
@@ -72,7 +74,7 @@ export class TrainingFile extends dynamic.Resource {
       "openai-finetune",
       "TrainingFile",
     );
-    this.source = { path, content: args.content };
+    this.source = { path, content };
   }
 }
 
