@@ -17,6 +17,11 @@ export interface Faults {
   rate500?: number;
   /** Probability (0..1) that an API request's connection is reset without an answer. */
   resetRate?: number;
+  /**
+   * Probability (0..1) that an API request is fully processed but its answer is lost (the
+   * connection is reset instead): the client retries something that already happened.
+   */
+  dropResponseRate?: number;
   /** `retry-after` of injected 429s (and `retry-after-ms` of 429/500s), in seconds; default 1. */
   retryAfterSeconds?: number;
   /** The next n created jobs fail during training with `server_error`. */
@@ -41,7 +46,7 @@ export interface EmulatorState {
   /** The last 500 API requests (headers without credentials, first 64 KiB of the body). */
   received: ReceivedRequest[];
   /** Faults injected so far. */
-  faults: { injected429: number; injected500: number; resets: number };
+  faults: { injected429: number; injected500: number; resets: number; droppedResponses: number };
   /** The current fault settings. */
   faultSettings: Required<Faults>;
   options: { timeScale: number; dataDir: string | null; apiKeyRequired: boolean; maxFileBytes: number };
@@ -52,6 +57,7 @@ export const DEFAULT_FAULTS: Required<Faults> = {
   rate429: 0,
   rate500: 0,
   resetRate: 0,
+  dropResponseRate: 0,
   retryAfterSeconds: 1,
   failNextJobs: 0,
   blockFineTuning: false,
@@ -70,6 +76,7 @@ export function parseFaults(body: Record<string, unknown>): Faults {
       case "rate429":
       case "rate500":
       case "resetRate":
+      case "dropResponseRate":
         if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
           throw badRequest(`Invalid '${key}': expected a probability between 0 and 1.`, key, "invalid_value");
         }

@@ -29,7 +29,7 @@ export class Emulator implements App, AdminHost {
   private readonly router = new Router();
   private server: Server | null = null;
   private requests = { total: 0, byRoute: new Map<string, number>() };
-  private injected = { injected429: 0, injected500: 0, resets: 0 };
+  private injected = { injected429: 0, injected500: 0, resets: 0, droppedResponses: 0 };
   private received: ReceivedRequest[] = [];
   private timers: NodeJS.Timeout[] = [];
   private jobWork = new Map<string, Promise<void>>();
@@ -191,7 +191,7 @@ export class Emulator implements App, AdminHost {
     this.store.clear();
     Object.assign(this.faults, DEFAULT_FAULTS);
     this.requests = { total: 0, byRoute: new Map() };
-    this.injected = { injected429: 0, injected500: 0, resets: 0 };
+    this.injected = { injected429: 0, injected500: 0, resets: 0, droppedResponses: 0 };
     this.received = [];
   }
 
@@ -346,7 +346,13 @@ export class Emulator implements App, AdminHost {
       if (!match) throw notFound(`Invalid URL (${ctx.method} ${pathname})`);
       ctx.params = match.params;
       const result = await match.handler(ctx, this);
-      if (result !== undefined) sendJson(ctx, 200, result);
+      if (result === undefined) return;
+      if (this.faults.dropResponseRate > 0 && Math.random() < this.faults.dropResponseRate) {
+        this.injected.droppedResponses++;
+        ctx.req.socket.resetAndDestroy();
+        return;
+      }
+      sendJson(ctx, 200, result);
     } catch (err) {
       if (err instanceof ApiError) {
         await sendError(ctx, err);

@@ -104,6 +104,18 @@ describe("SDK error classes", () => {
     expect(state.requests.byRoute["GET /v1/models"]).toBe(state.faults.resets + 1);
   });
 
+  it("a lost answer (dropResponseRate): the request took effect though the client saw a connection error", async () => {
+    const client = emu.client({ maxRetries: 0 });
+    const file = await uploadJsonl(client, chatExamples(10));
+    await emu.faults({ dropResponseRate: 1 });
+    await expect(client.fineTuning.jobs.create({ model: "gpt-4o-mini", training_file: file.id })).rejects.toBeInstanceOf(OpenAI.APIConnectionError);
+    await emu.faults({ dropResponseRate: 0 });
+    const state = await emu.state();
+    expect(state.faults.droppedResponses).toBe(1);
+    expect(state.jobs).toHaveLength(1); // created, though the client never heard of it
+    expect((await client.fineTuning.jobs.list()).data.map((j) => j.id)).toEqual([state.jobs[0]!.id]);
+  });
+
   it("rejects invalid fault settings", async () => {
     const res = await fetch(`${emu.url}/_emulator/faults`, { method: "POST", body: JSON.stringify({ rate429: 2 }) });
     expect(res.status).toBe(400);
