@@ -92,7 +92,8 @@ export class PulumiProject {
       ? [process.execPath, [RUNNER, ...args.filter((a) => !CLI_ONLY_FLAGS.has(a))]]
       : [join(pulumiBinDir(), "pulumi"), [...args, "--non-interactive"]];
     return new Promise((resolve, reject) => {
-      const child = spawn(command, argv, { cwd: this.dir, env: { ...this.env, ...options.env } });
+      // Its own process group, so a test can interrupt the whole run (driver, CLI, provider) like CI does.
+      const child = spawn(command, argv, { cwd: this.dir, env: { ...this.env, ...options.env }, detached: true });
       this.running = child;
       let stdout = "";
       let stderr = "";
@@ -114,6 +115,11 @@ export class PulumiProject {
 
   /** The process of the last run, e.g. to interrupt it. */
   running?: ReturnType<typeof spawn>;
+
+  /** Sends a signal to every process of the running operation (the driver, the CLI, the provider). */
+  interrupt(signal: NodeJS.Signals): void {
+    if (this.running?.pid) process.kill(-this.running.pid, signal);
+  }
 
   /** Like run, but a non-zero exit fails with the whole output. */
   async ok(args: string[]): Promise<RunResult> {
