@@ -260,8 +260,15 @@ function inlineExecutor(ctx: BatchContext, recycle: (b: ArrayBuffer) => void): E
   };
 }
 
-/** Limits for each worker's V8 heap: a small young generation keeps RSS down (less floating garbage). */
-const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4 };
+/**
+ * Limits for each worker's V8 heap. The tokenizer alone is ~45 MB live; without a cap V8 lets
+ * garbage (notably the tokenizer's LRU merge-cache tables) grow the heap past 100 MB per worker
+ * before a full GC. A small young generation and an old-generation cap keep RSS flat.
+ * Batches bigger than INLINE_BATCH_BYTES (lines of several MB) are processed in this thread
+ * instead, so a worker never needs more.
+ */
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 128 };
+const INLINE_BATCH_BYTES = 4 << 20;
 
 function poolExecutor(script: string, n: number, ctx: BatchContext, recycle: (b: ArrayBuffer) => void): Executor {
   interface Slot {
@@ -405,6 +412,11 @@ async function mainPass(
     len = rest;
     complete = 0;
     const id = seq++;
+    if (script && upTo > INLINE_BATCH_BYTES) {
+      // A line of several MB: parse and count it here rather than inside a capped worker heap.
+      settle(id, processBatch(sent.subarray(0, upTo), firstLine, ctx));
+      return;
+    }
     inflight++;
     exec.run(sent.buffer as ArrayBuffer, upTo, firstLine).then(
       (r) => {
@@ -608,7 +620,14 @@ export async function analyzeDataset(source: DatasetSource, opts: AnalyzeOptions
   }
   const ctx: BatchContext = { ...ctxBase, format };
   const workers = opts.workers ?? (totalBytes >= WORKER_THRESHOLD_BYTES ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);
-  const pass = await mainPass(source, totalBytes, ctx, workers, maxLineBytes, opts.onProgress);
+  let pass: Awaited<ReturnType<typeof mainPass>>;
+  try {
+    pass = await mainPass(source, totalBytes, ctx, workers, maxLineBytes, opts.onProgress);
+  } catch (err) {
+    // Safety net: a worker that hit its heap cap does not fail the check; redo it in-process.
+    if ((err as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY") throw err;
+    pass = await mainPass(source, totalBytes, ctx, 0, maxLineBytes, opts.onProgress);
+  }
   const core: CoreResult = {
     sha256: pass.sha256,
     bytes: pass.bytes,
