@@ -6,7 +6,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { createWriteStream } from "node:fs";
-import { analyzeDataset, type AnalyzeOptions, type DatasetReport } from "../provider/dataset";
+import type { AnalyzeOptions, DatasetReport } from "../provider/dataset";
 import { openContent } from "./files";
 import { randomId } from "./ids";
 import type { FileRecord, JobError, Store, Validation } from "./store";
@@ -43,12 +43,21 @@ export interface ValidateInput {
 
 /** Validate the job's files with the shared dataset rules. */
 export async function validateJobFiles(store: Store, input: ValidateInput): Promise<Validation> {
-  const analyze = analyzeDataset;
+  // Loaded on first use: the dataset rules (zod schemas, tokenizers) are not needed to serve files.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const analyze = (require("../provider/dataset") as typeof import("../provider/dataset")).analyzeDataset;
+  // Files over 1 MB are checked in one worker thread, so the event loop keeps serving meanwhile.
+  const workers = (rec: FileRecord) => (rec.obj.bytes >= 1024 * 1024 ? 1 : 0);
   const opts: AnalyzeOptions = { model: input.model, method: input.method, nEpochs: input.nEpochs, noCache: true };
-  const report = await withSinglePath(store, input.training, (path) => analyze({ path }, opts));
+  const report = await withSinglePath(store, input.training, (path) =>
+    analyze({ path }, { ...opts, workers: workers(input.training) }),
+  );
   if (report.errorCount > 0) return { ok: false, error: fileError(report, "training_file", input.training.obj.id) };
   if (input.validation) {
-    const v = await withSinglePath(store, input.validation, (path) => analyze({ path }, { ...opts, nEpochs: 1 }));
+    const validation = input.validation;
+    const v = await withSinglePath(store, validation, (path) =>
+      analyze({ path }, { ...opts, nEpochs: 1, workers: workers(validation) }),
+    );
     if (v.errorCount > 0) return { ok: false, error: fileError(v, "validation_file", input.validation.obj.id) };
   }
   return { ok: true, examples: report.examples, tokens: report.tokens, billedTokens: report.billedTokens, epochs: report.epochs };

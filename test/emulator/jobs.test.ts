@@ -140,6 +140,18 @@ describe("fine-tuning job lifecycle", () => {
     expect(metrics[0]!.data).toMatchObject({ valid_loss: expect.any(Number) });
   });
 
+  it("validates a larger file (off the event loop) and bills its real tokens", async () => {
+    const examples = chatExamples(6000);
+    const file = await uploadJsonl(client, examples);
+    expect(file.bytes).toBeGreaterThan(1024 * 1024);
+    const created = await client.fineTuning.jobs.create({ model: "gpt-4o-mini", training_file: file.id, hyperparameters: { n_epochs: 1 } });
+    const { job } = await waitForJob(client, created.id, ["succeeded", "failed"], 60_000, 50);
+    expect(job.status).toBe("succeeded");
+    const report = await analyzeDataset({ content: jsonl(examples) }, { model: "gpt-4o-mini-2024-07-18", method: "supervised", nEpochs: 1, noCache: true });
+    expect(job.trained_tokens).toBe(report.billedTokens);
+    expect(job.hyperparameters).toMatchObject({ n_epochs: 1, batch_size: 12 });
+  });
+
   it("fails a job on bad training data, naming the first bad line", async () => {
     const lines: (object | string)[] = chatExamples(12);
     lines[4] = { messages: [{ role: "user", content: "hi" }, { role: "assistant" }] };
