@@ -581,9 +581,11 @@ function finalize(core: CoreResult, plan: Plan, opts: AnalyzeOptions, file: stri
  * throws for bad data (that is what the report is for); throws for bad options or an unreadable
  * file.
  */
-export async function analyzeDataset(source: DatasetSource, opts: AnalyzeOptions = {}): Promise<DatasetReport> {
+export async function analyzeDataset(input: DatasetSource, opts: AnalyzeOptions = {}): Promise<DatasetReport> {
   checkOptions(opts);
   const plan = makePlan(opts);
+  // In-memory content is converted to bytes once (a string would otherwise be encoded per pass).
+  const source: DatasetSource = "path" in input ? input : { content: toBuffer(input.content) };
   const isPath = "path" in source;
   const file = isPath ? source.path : undefined;
   const totalBytes = isPath ? statSync(source.path).size : toBuffer(source.content).length;
@@ -599,8 +601,7 @@ export async function analyzeDataset(source: DatasetSource, opts: AnalyzeOptions
     maxLineBytes,
   };
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const keyOf = (sha256: string) =>
-    cacheKey({ sha256, ...ctxBase });
+  const keyOf = (sha256: string) => cacheKey({ sha256, ...ctxBase });
 
   if (!opts.noCache) {
     const { sha256 } = isPath ? await sha256File(source.path) : sha256Content(source.content);
@@ -624,8 +625,9 @@ export async function analyzeDataset(source: DatasetSource, opts: AnalyzeOptions
   try {
     pass = await mainPass(source, totalBytes, ctx, workers, maxLineBytes, opts.onProgress);
   } catch (err) {
-    // Safety net: a worker that hit its heap cap does not fail the check; redo it in-process.
-    if ((err as { code?: string }).code !== "ERR_WORKER_OUT_OF_MEMORY") throw err;
+    // Safety net: a worker that could not start, or hit its heap cap, does not fail the check;
+    // redo it in-process (a genuine processing error would just repeat and be thrown from there).
+    if (workers === 0) throw err;
     pass = await mainPass(source, totalBytes, ctx, 0, maxLineBytes, opts.onProgress);
   }
   const core: CoreResult = {
