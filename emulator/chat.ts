@@ -13,20 +13,7 @@ import { resolveServingModel } from "./models";
 import type { Router } from "./router";
 import type { Example } from "./dataset";
 import type { JobRecord } from "./store";
-
-type Encoder = { encode: (s: string) => number[]; decode: (t: number[]) => string };
-const encoders = new Map<string, Encoder>();
-
-function encoderFor(model: string): Encoder {
-  const name = /(^|:)(gpt-3\.5|babbage|davinci)/.test(model) ? "cl100k_base" : "o200k_base";
-  let enc = encoders.get(name);
-  if (!enc) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    enc = require(`gpt-tokenizer/encoding/${name}`) as Encoder;
-    encoders.set(name, enc);
-  }
-  return enc;
-}
+import { countTokens, encodingFor } from "./tokens";
 
 // ---------------------------------------------------------------------------------------------
 // Similarity index per job
@@ -152,23 +139,30 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
   } else {
     reply = `This is ${model} served by the openai-finetune emulator. Base models do not know your training data; fine-tune one to get answers from it.`;
   }
-  const enc = encoderFor(serving.kind === "fine-tuned" ? serving.job.base : model);
-  let tokens = enc.encode(reply);
+  // Usage by the cookbook formula: 3 per message + its values (+1 for a name), 3 to prime the reply.
+  const texts: string[] = [];
+  for (const m of messages) {
+    texts.push(m.role, contentText(m.content));
+    if (typeof m.name === "string") texts.push(m.name);
+  }
+  texts.push(reply);
+  const counted = await countTokens({
+    encoding: encodingFor(serving.kind === "fine-tuned" ? serving.job.base : model),
+    texts,
+    maxLastTokens: typeof maxTokens === "number" ? maxTokens : undefined,
+  });
+  const completion = counted.counts.pop()!;
   let finish: "stop" | "length" = "stop";
-  if (typeof maxTokens === "number" && tokens.length > maxTokens) {
-    tokens = tokens.slice(0, maxTokens);
-    reply = enc.decode(tokens);
+  if (counted.truncated !== undefined) {
+    reply = counted.truncated;
     finish = "length";
   }
-  let promptTokens = 3;
-  for (const m of messages) {
-    promptTokens += 3 + enc.encode(m.role).length + enc.encode(contentText(m.content)).length;
-    if (typeof m.name === "string") promptTokens += 1 + enc.encode(m.name).length;
-  }
+  const names = messages.filter((m) => typeof m.name === "string").length;
+  const promptTokens = 3 + 3 * messages.length + names + counted.counts.reduce((a, b) => a + b, 0);
   const usage = {
     prompt_tokens: promptTokens,
-    completion_tokens: tokens.length * n,
-    total_tokens: promptTokens + tokens.length * n,
+    completion_tokens: completion * n,
+    total_tokens: promptTokens + completion * n,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   };
