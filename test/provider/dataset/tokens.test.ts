@@ -1,5 +1,10 @@
-import { encode as encodeO200k } from "gpt-tokenizer/encoding/o200k_base";
-import { encode as encodeCl100k } from "gpt-tokenizer/encoding/cl100k_base";
+// gpt-tokenizer directly, through its per-encoding CommonJS entries (their types resolve only
+// under node16 module resolution, hence require).
+type Encode = (text: string, opts?: { disallowedSpecial?: Set<string> }) => number[];
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { encode: encodeO200k } = require("gpt-tokenizer/encoding/o200k_base") as { encode: Encode };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { encode: encodeCl100k } = require("gpt-tokenizer/encoding/cl100k_base") as { encode: Encode };
 import {
   analyzeDataset,
   countExampleTokens,
