@@ -43,9 +43,10 @@ export function capture(ctx: Ctx, chunk: Buffer): void {
 }
 
 /** Read and discard whatever is left of the request body (so an early answer reaches the client). */
-export function drain(req: IncomingMessage): Promise<void> {
+export function drain(req: IncomingMessage, onChunk?: (chunk: Buffer) => void): Promise<void> {
   if (req.readableEnded || req.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
+    if (onChunk) req.on("data", onChunk);
     req.on("end", resolve);
     req.on("error", () => resolve());
     req.on("close", () => resolve());
@@ -117,7 +118,7 @@ export function sendJson(ctx: Ctx, status: number, body: unknown, headers: Recor
 
 /** Answer an error with the OpenAI envelope, after reading the rest of the request body. */
 export async function sendError(ctx: Ctx, err: ApiError): Promise<void> {
-  await drain(ctx.req);
+  await drain(ctx.req, (chunk) => capture(ctx, chunk));
   sendJson(ctx, err.status, err.body(), err.headers);
 }
 
