@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findModel, listModels, loadPriceOverrides, lookupModel, parseFineTunedId } from "../../../provider/models";
@@ -89,5 +89,6 @@ describe("lookupModel", () => {
     expect(() => loadPriceOverrides({ OPENAI_FINETUNE_PRICES: "{not json" })).toThrow(RangeError);
     expect(() => loadPriceOverrides({ OPENAI_FINETUNE_PRICES: '{"a": -1}' })).toThrow(RangeError);
     expect(() => lookupModel("gpt-4o", { pricePerMillionTokens: Number.NaN })).toThrow(RangeError);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
