@@ -34,10 +34,28 @@ export function getEncoder(encoding: TokenEncoding): Encoder {
 
 const NO_SPECIAL = { disallowedSpecial: new Set<string>() };
 
-/** A counter for an encoding: `(text) => number of tokens`. */
+/** Strings up to this length are remembered with their count (roles, names, system prompts). */
+const MEMO_MAX_LENGTH = 1024;
+const MEMO_MAX_ENTRIES = 4096;
+
+/**
+ * A counter for an encoding: `(text) => number of tokens`. Short strings are memoized: datasets
+ * repeat the same role names and, very often, the same system prompt on every line.
+ */
 export function tokenCounter(encoding: TokenEncoding): TokenCounter {
   const enc = getEncoder(encoding);
-  return (text: string) => (text.length === 0 ? 0 : enc.countTokens(text, NO_SPECIAL));
+  const memo = new Map<string, number>();
+  return (text: string) => {
+    if (text.length === 0) return 0;
+    if (text.length > MEMO_MAX_LENGTH) return enc.countTokens(text, NO_SPECIAL);
+    let n = memo.get(text);
+    if (n === undefined) {
+      n = enc.countTokens(text, NO_SPECIAL);
+      if (memo.size >= MEMO_MAX_ENTRIES) memo.clear();
+      memo.set(text, n);
+    }
+    return n;
+  };
 }
 
 /** Tokens of a plain string with an encoding (special tokens as text). */
