@@ -4,6 +4,7 @@
  * Settings live in this module's memory only: nothing here is captured into Pulumi state.
  */
 import OpenAI, { AzureOpenAI } from "openai";
+import { exitWhenEngineGone } from "./engine";
 
 export interface ConnectionSettings {
   apiKey?: string;
@@ -105,4 +106,5 @@ function nonEmpty(value: string | undefined): string | undefined {
 /** The dynamic provider's `configure`: runs once per provider process with the stack's decrypted config. */
 export async function configureProvider(req: { config: ConfigSource }): Promise<void> {
   configureFromStack(req.config);
+  exitWhenEngineGone();
 }
