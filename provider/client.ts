@@ -45,7 +45,7 @@ const ENV_KEYS: Record<keyof ConnectionSettings, string[]> = {
 };
 
 /** Enough for a request to survive a bad minute of 5xx/429 at the API, and still end. */
-export const DEFAULT_MAX_RETRIES = 8;
+export const DEFAULT_MAX_RETRIES = 10;
 
 let fromStackConfig: Record<string, string | undefined> = {};
 

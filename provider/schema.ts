@@ -63,9 +63,14 @@ export function checkInputs<S extends ResourceSchema>(schema: S, news: Record<st
   return { inputs: news as z.infer<S>, unknown, failures: result.error.issues.map(toFailure) };
 }
 
+/**
+ * The engine looks the property up as a top-level input to show its value, so a nested problem is
+ * reported on its top-level input with the nested path in the reason.
+ */
 function toFailure(issue: z.core.$ZodIssue): dynamic.CheckFailure {
-  const property = issue.path.map(String).join(".") || "(inputs)";
-  return { property, reason: issue.message };
+  const [top, ...rest] = issue.path.map(String);
+  const where = rest.length > 0 ? `${[top, ...rest].join(".")}: ` : "";
+  return { property: top ?? "(inputs)", reason: `${where}${issue.message}` };
 }
 
 /** Decides replace/update from the field declarations. `olds` are the previous outputs (which echo inputs). */

@@ -52,6 +52,8 @@ async function main() {
   const steps = {};
   const common = {
     onOutput: (out) => process.stdout.write(out),
+    // The CLI's stderr as it comes (the engine's own logs with --log-verbosity), not only on failure.
+    onError: (err) => process.stderr.write(err),
     color: "never",
     ...(opts.logVerbosity ? { logVerbosity: opts.logVerbosity, logToStdErr: true, debug: true } : {}),
   };
@@ -70,7 +72,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  // A CommandError carries the CLI's stderr; show it as the CLI would.
-  process.stderr.write(`${err.commandResult?.stderr ?? ""}\n${err.message ?? err}\n`);
+  // The CLI's stderr was streamed already; a CommandError's message repeats what failed.
+  process.stderr.write(`\n${err.message ?? err}\n`);
   process.exitCode = 1;
 });

@@ -23,6 +23,8 @@ const reinforcementHyperparameters = hyperparametersSchema
   })
   .strict();
 
+const METHOD_TYPES = ["supervised", "dpo", "reinforcement"];
+
 export const methodSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("supervised"), hyperparameters: hyperparametersSchema.optional() }).strict(),
   z.object({ type: z.literal("dpo"), hyperparameters: dpoHyperparameters.optional() }).strict(),
@@ -33,7 +35,12 @@ export const methodSchema = z.discriminatedUnion("type", [
       hyperparameters: reinforcementHyperparameters.optional(),
     })
     .strict(),
-]);
+], {
+  error: (issue) => {
+    const type = (issue.input as { type?: unknown } | undefined)?.type;
+    return issue.code === "invalid_union" ? `type must be one of ${METHOD_TYPES.join(", ")}, not ${JSON.stringify(type ?? null)}` : undefined;
+  },
+});
 
 export const wandbIntegrationSchema = z
   .object({

@@ -50,14 +50,14 @@ describe("checkInputs", () => {
     expect(inputs.model).toBe(UNKNOWN);
   });
 
-  it("names nested properties", () => {
+  it("reports a nested problem on its top-level input, with the nested path in the reason", () => {
     const { failures } = checkInputs(fineTunedModelSchema, {
       baseModel: "gpt-4o-mini-2024-07-18",
       trainingFile: "file-1",
       owner: "p/s/r",
       hyperparameters: { nEpochs: -2 },
     });
-    expect(failures).toEqual([expect.objectContaining({ property: "hyperparameters.nEpochs" })]);
+    expect(failures).toEqual([{ property: "hyperparameters", reason: expect.stringMatching(/^hyperparameters\.nEpochs: /) }]);
   });
 });
 

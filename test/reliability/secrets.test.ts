@@ -21,7 +21,7 @@ jest.setTimeout(900_000);
 const SECRET = `sk-proj-reliability-${randomBytes(24).toString("hex")}`;
 /** In every example of the dataset, in every message. */
 const MARKER = `dataset-marker-${randomBytes(8).toString("hex")}`;
-const VERBOSE_RUNNER = join(__dirname, "fixtures/verbose-run.js");
+const VERBOSE_RUNNER = join(__dirname, "../../scripts/pulumi-run.js");
 
 function dataset(n: number): string {
   const lines = [];

@@ -40,11 +40,11 @@ describe("FineTunedModel check()", () => {
   const valid = { baseModel: BASE, trainingFile: "file-abc", owner };
 
   it.each([
-    ["negative epochs", "hyperparameters.nEpochs", { hyperparameters: { nEpochs: -1 } }],
-    ["an unknown method", "method.type", { method: { type: "distillation" } }],
+    ["negative epochs", "hyperparameters", { hyperparameters: { nEpochs: -1 } }],
+    ["an unknown method", "method", { method: { type: "distillation" } }],
     ["a suffix over 64 characters", "suffix", { suffix: "x".repeat(65) }],
     ["more than 14 metadata keys", "metadata", { metadata: Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`k${i}`, "v"])) }],
-    ["a metadata value over 512 characters", "metadata.note", { metadata: { note: "x".repeat(513) } }],
+    ["a metadata value over 512 characters", "metadata", { metadata: { note: "x".repeat(513) } }],
     ["a reserved metadata key", "metadata", { metadata: { pulumi_owner: "me" } }],
     ["hyperparameters given twice", "hyperparameters", { method: { type: "supervised" }, hyperparameters: { nEpochs: 2 } }],
     ["a method the model does not support", "method", { method: { type: "dpo" } }],
