@@ -46,3 +46,12 @@ function apiMessage(err: InstanceType<typeof OpenAI.APIError>): string {
   const body = err.error as { message?: unknown } | undefined;
   return typeof body?.message === "string" ? body.message : err.message;
 }
+
+/** Deletes something in the API; already gone (404) counts as deleted. */
+export async function deleteIgnoringMissing(call: () => Promise<unknown>, what: string): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if (!isNotFound(err)) throw wrapApiError(`deleting ${what}`, err);
+  }
+}

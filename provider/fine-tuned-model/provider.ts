@@ -7,7 +7,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import OpenAI from "openai";
 import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
 import { configureProvider, createClient, missingCredentials } from "../client";
-import { PartialResourceError, describeApiError, isNotFound, wrapApiError } from "../errors";
+import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
 import { info, warn } from "../log";
 import { findModel } from "../models";
 import { describeEstimate, preflight } from "../preflight";
@@ -296,14 +296,6 @@ async function cancel(client: OpenAI, job: FineTuningJob): Promise<FineTuningJob
     const now = await client.fineTuning.jobs.retrieve(job.id);
     if (isFinished(now.status)) return now;
     throw wrapApiError(`cancelling job ${job.id}`, err);
-  }
-}
-
-async function deleteIgnoringMissing(call: () => Promise<unknown>, what: string): Promise<void> {
-  try {
-    await call();
-  } catch (err) {
-    if (!isNotFound(err)) throw wrapApiError(`deleting ${what}`, err);
   }
 }
 

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { access, constants } from "node:fs/promises";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { configureProvider, createClient, missingCredentials } from "../client";
-import { isNotFound, wrapApiError } from "../errors";
+import { deleteIgnoringMissing, isNotFound, wrapApiError } from "../errors";
 import { info } from "../log";
 import { preflight } from "../preflight";
 import { checkInputs, diffInputs, echoInputs } from "../schema";
@@ -127,11 +127,8 @@ async function update(_id: string, olds: Record<string, unknown>, news: Record<s
 }
 
 async function remove(id: string): Promise<void> {
-  try {
-    await createClient().files.delete(id);
-  } catch (err) {
-    if (!isNotFound(err)) throw wrapApiError(`deleting file ${id}`, err);
-  }
+  const client = createClient();
+  await deleteIgnoringMissing(() => client.files.delete(id), `file ${id}`);
 }
 
 export const provider: Required<dynamic.ResourceProvider> = {

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configureFromStack } from "../../provider/client";
-import type { RunningEmulator } from "./emulator";
+import { startEmulator, type RunningEmulator } from "./emulator";
 
 export function useEmulator(emulator: RunningEmulator): void {
   process.env.OPENAI_BASE_URL = emulator.baseURL;
@@ -40,4 +40,19 @@ export function writeDataset(content: string, name = "train.jsonl"): string {
 /** How many API calls the emulator served (admin calls are not counted). */
 export async function apiCalls(emulator: RunningEmulator): Promise<number> {
   return (await emulator.state()).requests.total;
+}
+
+/**
+ * One emulator for a test file, the provider modules pointed at it, and a clean slate before each
+ * test. Returns a getter: the emulator exists only once beforeAll has run.
+ */
+export function withEmulator(options: Parameters<typeof startEmulator>[0] = { timeScale: 200 }): () => RunningEmulator {
+  let emulator: RunningEmulator | undefined;
+  beforeAll(async () => {
+    emulator = await startEmulator(options);
+    useEmulator(emulator);
+  });
+  afterAll(() => emulator?.stop());
+  beforeEach(() => emulator?.reset());
+  return () => emulator as RunningEmulator;
 }

@@ -4,16 +4,12 @@ import { provider as files } from "../../../provider/training-file/provider";
 import { PartialResourceError } from "../../../provider/errors";
 import { sha256Content } from "../../../provider/dataset";
 import { UNKNOWN } from "../../../provider/schema";
-import { startEmulator, type RunningEmulator } from "../../helpers/emulator";
-import { apiCalls, chatDataset, useEmulator, writeDataset } from "../../helpers/provider-env";
+import type { RunningEmulator } from "../../helpers/emulator";
+import { apiCalls, chatDataset, withEmulator, writeDataset } from "../../helpers/provider-env";
 
+const current = withEmulator();
 let emulator: RunningEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator({ timeScale: 200 });
-  useEmulator(emulator);
-});
-afterAll(() => emulator?.stop());
-beforeEach(() => emulator.reset());
+beforeEach(() => (emulator = current()));
 
 const BASE = "gpt-4o-mini-2024-07-18";
 const owner = "quickstart/dev/support-model";

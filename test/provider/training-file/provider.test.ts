@@ -2,16 +2,12 @@ import { readFileSync } from "node:fs";
 import { provider } from "../../../provider/training-file/provider";
 import { sha256Content } from "../../../provider/dataset";
 import { UNKNOWN } from "../../../provider/schema";
-import { startEmulator, type RunningEmulator } from "../../helpers/emulator";
-import { apiCalls, chatDataset, useEmulator, writeDataset } from "../../helpers/provider-env";
+import type { RunningEmulator } from "../../helpers/emulator";
+import { apiCalls, chatDataset, withEmulator, writeDataset } from "../../helpers/provider-env";
 
+const current = withEmulator();
 let emulator: RunningEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator({ timeScale: 200 });
-  useEmulator(emulator);
-});
-afterAll(() => emulator?.stop());
-beforeEach(() => emulator.reset());
+beforeEach(() => (emulator = current()));
 
 const owner = "quickstart/dev/support-data";
 
