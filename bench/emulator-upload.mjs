@@ -10,7 +10,7 @@
  * same files endpoint: it shows what the emulator ingests when the client costs little.
  *
  *   npm run bench:emulator
- *   BENCH_MB=256 BENCH_RUNS=1 BENCH_CONCURRENCY=2 npm run bench:emulator
+ *   BENCH_MB=256 BENCH_RUNS=1 BENCH_CONCURRENCY=2 BENCH_READ_MB=1 npm run bench:emulator
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -29,9 +29,9 @@ const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const PART = 64 * MB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Parts in flight at once (the Uploads API accepts parts in parallel). */
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 /** Read size of the client's file streams. */
-const READ_CHUNK = Number(process.env.BENCH_READ_MB ?? 1) * MB;
+const READ_CHUNK = Number(process.env.BENCH_READ_MB ?? 4) * MB;
 const SOURCE = join(DATA, `emulator-upload-${SIZE / MB}mb.jsonl`);
 const COPY = join(DATA, "emulator-upload-cp-copy.jsonl");
 const STATE = join(DATA, "emulator-upload-state");
