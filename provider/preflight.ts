@@ -35,9 +35,14 @@ export function listIssues(headline: string, issues: DatasetIssue[], total: numb
 }
 
 export function describeEstimate(report: DatasetReport, model?: string): string {
-  const cost = report.estimatedCostUsd === null ? "no price known" : `≈ $${report.estimatedCostUsd.toFixed(2)}`;
+  const cost = report.estimatedCostUsd === null ? "no price known" : `≈ ${formatUsd(report.estimatedCostUsd)}`;
   return (
     `${report.examples} examples, ${report.tokens.toLocaleString("en-US")} tokens × ${report.epochs} epoch(s) = ` +
     `${report.billedTokens.toLocaleString("en-US")} billed tokens, ${cost}${model ? ` on ${model}` : ""}`
   );
+}
+
+/** Cents, or four decimals below a cent, so a small dataset's cost does not read as $0.00. */
+export function formatUsd(amount: number): string {
+  return `$${amount.toFixed(amount > 0 && amount < 0.01 ? 4 : 2)}`;
 }

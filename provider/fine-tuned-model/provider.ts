@@ -10,7 +10,7 @@ import { configureProvider, createClient, missingCredentials } from "../client";
 import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
 import { info, warn } from "../log";
 import { findModel } from "../models";
-import { describeEstimate, preflight } from "../preflight";
+import { describeEstimate, formatUsd, preflight } from "../preflight";
 import { findOrCreate } from "../retry";
 import { canonicalJson, checkInputs, diffInputs, echoInputs, type CheckedInputs } from "../schema";
 import { effectiveMethod, epochsOf, inputsFromJob, jobParams, outputsFromJob, ownerMetadata } from "./job";
@@ -67,7 +67,7 @@ async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInp
     warn(`${label}: no price is known for ${inputs.baseModel}, so maxTrainingCostUsd cannot be enforced; set pricePerMillionTokens`);
   }
   if (cap !== undefined && report.estimatedCostUsd !== null && report.estimatedCostUsd > cap) {
-    const reason = `estimated training cost $${report.estimatedCostUsd.toFixed(2)} exceeds maxTrainingCostUsd $${cap.toFixed(2)} (${describeEstimate(report, inputs.baseModel)})`;
+    const reason = `estimated training cost ${formatUsd(report.estimatedCostUsd)} exceeds maxTrainingCostUsd ${formatUsd(cap)} (${describeEstimate(report, inputs.baseModel)})`;
     return { failure: { property: "maxTrainingCostUsd", reason } };
   }
   return { outputs };

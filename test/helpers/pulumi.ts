@@ -3,7 +3,8 @@
  * once into a template project whose node_modules each test project links to.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensurePulumi, pulumiEnv, ROOT } from "../../scripts/pulumi-env";
@@ -23,20 +24,59 @@ const CLI_ONLY_FLAGS = new Set(["--yes", "--skip-preview", "--json"]);
 
 let installed: string | undefined;
 
-/** node_modules holding the packed package and @pulumi/pulumi, shared by every test project. */
+/**
+ * node_modules holding the packed package and @pulumi/pulumi, shared by every test project. Made once
+ * per build of the package (keyed by its packed files), by whichever test file gets there first.
+ */
 export function installedPackage(): string {
   if (installed) return installed;
-  const dir = process.env.E2E_TEMPLATE_DIR ?? mkdtempSync(join(tmpdir(), "ft-e2e-template-"));
-  if (!existsSync(join(dir, "node_modules", "pulumi-openai-finetune"))) {
+  const dir = join(tmpdir(), `ft-e2e-template-${packageKey()}`);
+  const ready = join(dir, "ready");
+  mkdirSync(dir, { recursive: true });
+  withLock(join(dir, ".lock"), () => {
+    if (existsSync(ready)) return;
     const packDir = mkdtempSync(join(tmpdir(), "ft-pack-"));
-    execFileSync("npm", ["pack", "--silent", "--pack-destination", packDir], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", packDir], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
     const tgz = join(packDir, readdirSync(packDir).find((f) => f.endsWith(".tgz")) as string);
     const pulumiVersion = JSON.parse(readFileSync(join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "e2e-template", private: true, dependencies: { "pulumi-openai-finetune": `file:${tgz}`, "@pulumi/pulumi": pulumiVersion } }));
     execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
-  }
+    writeFileSync(ready, "");
+  });
   installed = dir;
   return dir;
+}
+
+/** A hash of what `npm pack` ships: package.json and the built files. */
+function packageKey(): string {
+  const hash = createHash("sha256").update(readFileSync(join(ROOT, "package.json")));
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else hash.update(path).update(readFileSync(path));
+    }
+  };
+  walk(join(ROOT, "dist"));
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** mkdir is atomic: the first test file to make the lock builds, the others wait for it. */
+function withLock(lock: string, work: () => void): void {
+  for (const deadline = Date.now() + 600_000; ; ) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`waited 10 minutes for ${lock}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 let binDir: string | undefined;

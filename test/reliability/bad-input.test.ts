@@ -132,7 +132,7 @@ const CASES: Case[] = [
     failure: ["model", "hyperparameters"],
     expected: ["give hyperparameters either in `method.hyperparameters` or at the top level, not both"],
   },
-  { name: "maxTrainingCostUsd below the estimate", dataset: VALID, model: { ...MODEL, maxTrainingCostUsd: 0.000001 }, failure: ["model", "maxTrainingCostUsd"], expected: ["exceeds maxTrainingCostUsd $0.00 (12 examples, "] },
+  { name: "maxTrainingCostUsd below the estimate", dataset: VALID, model: { ...MODEL, maxTrainingCostUsd: 0.000001 }, failure: ["model", "maxTrainingCostUsd"], expected: ["exceeds maxTrainingCostUsd $0.0000 (12 examples, "] },
   {
     name: "a method the base model does not support",
     dataset: Array.from({ length: 12 }, (_, i) => JSON.stringify(dpo(i))).join("\n") + "\n",
