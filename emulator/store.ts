@@ -108,6 +108,25 @@ export interface ModelRecord {
   base: string;
 }
 
+const TEMP_PREFIX = "openai-finetune-emulator-";
+
+/** Temporary blob dirs left by in-memory emulators that were killed (their pid is gone). */
+function removeStaleTempDirs(): void {
+  try {
+    for (const name of readdirSync(tmpdir())) {
+      const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(name);
+      if (!m) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ESRCH") rmSync(join(tmpdir(), name), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
 /** Saves are batched: at most one write of state.json per this interval. */
 const SAVE_DEBOUNCE_MS = 100;
 
@@ -146,7 +165,8 @@ export class Store {
       this.tempRoot = null;
       this.load();
     } else {
-      this.tempRoot = mkdtempSync(join(tmpdir(), "openai-finetune-emulator-"));
+      removeStaleTempDirs();
+      this.tempRoot = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
       this.blobDir = this.tempRoot;
       this.statePath = null;
     }
