@@ -15,13 +15,25 @@ export interface PreflightResult {
   failure?: string;
 }
 
-export async function preflight(label: string, source: DatasetSource, options: AnalyzeOptions): Promise<PreflightResult> {
+/**
+ * Warnings that depend on the model or method, shown by the FineTunedModel; the TrainingFile shows the
+ * others, so a preview says each thing once.
+ */
+const MODEL_WARNINGS = new Set(["example_too_long", "images_not_supported", "unknown_model", "no_price", "dpo_identical_outputs", "dpo_input_last_message_not_user"]);
+
+/** `dataset`: what a TrainingFile reports (no model named); `model`: what a FineTunedModel adds. */
+export type PreflightScope = "dataset" | "model";
+
+function shownIn(scope: PreflightScope) {
+  return (w: DatasetIssue) => (scope === "model" ? MODEL_WARNINGS.has(w.code) : !MODEL_WARNINGS.has(w.code) && w.code !== "no_model");
+}
+
+export async function preflight(label: string, source: DatasetSource, options: AnalyzeOptions, scope: PreflightScope): Promise<PreflightResult> {
   const progress = throttled(5_000, (read: number, total: number) =>
     info(`${label}: checking dataset, ${formatBytes(read)} of ${formatBytes(total)} (${Math.floor((read / Math.max(total, 1)) * 100)}%)`),
   );
   const report = await analyzeDataset(source, { ...options, onProgress: progress });
-  // A TrainingFile names no model on purpose: the FineTunedModel that trains on it estimates the cost.
-  const warnings = options.model ? report.warnings : report.warnings.filter((w) => w.code !== "no_model");
+  const warnings = report.warnings.filter(shownIn(scope));
   const warningCount = report.warningCount - (report.warnings.length - warnings.length);
   if (warningCount > 0) warn(`${label}: ${listIssues(`${warningCount} dataset warning(s)`, warnings, warningCount)}`);
   if (report.errorCount > 0) return { report, failure: listIssues(`dataset has ${report.errorCount} error(s)`, report.errors, report.errorCount) };

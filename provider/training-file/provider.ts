@@ -21,7 +21,7 @@ async function check(_olds: unknown, news: Record<string, unknown>): Promise<dyn
   if (sourceFailure) return { inputs, failures: [sourceFailure] };
   if (inputs.purpose !== "fine-tune" || !inputs.validate) return { inputs };
   const label = inputs.path ?? "inline dataset";
-  const { failure } = await preflight(label, inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" }, {});
+  const { failure } = await preflight(label, inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" }, {}, "dataset");
   return failure ? { inputs, failures: [{ property: inputs.path !== undefined ? "path" : "content", reason: `${label}: ${failure}` }] } : { inputs };
 }
 

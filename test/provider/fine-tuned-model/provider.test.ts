@@ -70,6 +70,21 @@ describe("FineTunedModel check()", () => {
     expect(failures?.[0]).toMatchObject({ property: "trainingFile", reason: expect.stringMatching(/line 1/) });
   });
 
+  it("warns about what depends on the model, leaving dataset-only warnings to the TrainingFile", async () => {
+    const warn = jest.spyOn(pulumi.log, "warn");
+    const path = writeDataset(chatDataset(12));
+    await provider.check({}, { ...valid, baseModel: "acme-compatible-model", trainingDataset: { path } });
+    const model = warn.mock.calls.map(([message]) => message).join("\n");
+    warn.mockClear();
+    await files.check({}, { path, contentHash: sha256Content(chatDataset(12)).sha256, owner: `${owner}-data` });
+    const dataset = warn.mock.calls.map(([message]) => message).join("\n");
+    warn.mockRestore();
+    expect(model).toContain("[unknown_model]");
+    expect(model).not.toContain("[few_examples]");
+    expect(dataset).toContain("[few_examples]");
+    expect(dataset).not.toMatch(/\[(unknown_model|no_model)\]/);
+  });
+
   it("accepts unknown values at preview", async () => {
     const { failures } = await provider.check({}, { ...valid, trainingFile: UNKNOWN, baseModel: UNKNOWN });
     expect(failures ?? []).toEqual([]);
