@@ -243,7 +243,7 @@ export function workerScriptPath(): string | null {
  */
 interface Executor {
   run(buffer: ArrayBuffer, length: number, firstLine: number): Promise<BatchResult>;
-  /** Batches in flight beyond which reading pauses. */
+  /** Batches in flight beyond which reading pauses (a few per worker, so none starves). */
   capacity: number;
   close(): Promise<void>;
 }
@@ -309,7 +309,7 @@ function poolExecutor(script: string, n: number, ctx: BatchContext, recycle: (b:
     slots.push(slot);
   }
   return {
-    capacity: n * 2,
+    capacity: n * 3,
     run(buffer, length, firstLine) {
       if (failure) return Promise.reject(failure);
       const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a));
