@@ -107,6 +107,9 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     stop: async () => {
       if (!child.killed && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
+      // Internal errors the emulator logged (not API errors it answered): shown, so a flaky failure explains itself.
+      const internal = output.split("\n").filter((line) => line.startsWith("emulator: "));
+      if (internal.length > 0) console.warn(`the emulator logged internal errors:\n${internal.join("\n")}`);
     },
     kill: (signal: NodeJS.Signals = "SIGKILL") => {
       child.kill(signal);
