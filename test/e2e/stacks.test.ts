@@ -70,6 +70,21 @@ describe("stacks of one project", () => {
   });
 });
 
+describe("a base model close to retirement", () => {
+  it("is recorded at up, and every preview warns about it from state, with no API call", async () => {
+    const project = new PulumiProject({ name: "retiring", program: PROGRAM, baseURL: emulator.baseURL, apiKey: SECRET, files: { "data/train.jsonl": chatDataset(12, "old") } });
+    await project.initStack("dev", { dataset: "data/train.jsonl", baseModel: "gpt-3.5-turbo-0125" });
+    await project.up("dev");
+    const shutdown = (await emulator.client().models.retrieve("gpt-3.5-turbo-0125")) as { shutdown_date?: string };
+    expect(shutdown.shutdown_date).toBe("2027-01-20");
+    const before = (await emulator.state()).requests.total;
+    const preview = await project.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
+    expect(preview.output).toMatch(/its base model gpt-3\.5-turbo-0125 (retires|retired) on 2027-01-20/);
+    expect((await emulator.state()).requests.total).toBe(before);
+    await project.ok(["destroy", "--yes", "--stack", "dev"]);
+  });
+});
+
 describe("importing a job trained outside Pulumi", () => {
   it("refuses a job that was not trained as declared, creating nothing", async () => {
     const client = emulator.client();
