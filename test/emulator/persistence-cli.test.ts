@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { request } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -120,10 +121,18 @@ describe("the emulator command", () => {
     const emu = await startEmulator();
     expect(emu.output().split("\n")[0]).toMatch(/^openai-finetune emulator listening on http:\/\/127\.0\.0\.1:\d+\/v1$/);
     expect((await emu.client().models.list()).data.length).toBeGreaterThan(0);
+    // An upload still in flight keeps the emulator stopping (up to 2 s), so the second signal
+    // certainly arrives while it stops, not after the process began to exit.
+    const { port } = new URL(emu.url);
+    const inFlight = request({ host: "127.0.0.1", port, method: "POST", path: "/v1/files", headers: { authorization: `Bearer ${emu.apiKey}`, "content-type": "multipart/form-data; boundary=x", "content-length": "1000000" } });
+    inFlight.on("error", () => undefined);
+    inFlight.write("--x\r\n");
+    await waitFor(async () => (await emu.state()).requests.total >= 2, "the upload to be under way", 5000, 5);
     emu.kill("SIGINT");
     await waitFor(async () => /SIGINT received/.test(emu.output()), "the stop message", 5000, 5);
     emu.process.kill("SIGTERM");
     await emu.stop();
+    inFlight.destroy();
     expect(emu.process.exitCode).toBe(0);
     expect(emu.output()).toMatch(/SIGINT received, stopping/);
   });
