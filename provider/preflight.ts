@@ -2,8 +2,8 @@
  * The dataset check both resources run in `check()`: before anything is uploaded or paid for, errors
  * fail the preview with their line numbers, warnings and the cost estimate are shown.
  */
-import { analyzeDataset, type AnalyzeOptions, type DatasetIssue, type DatasetReport } from "./dataset";
-import { formatBytes, info, throttled, warn } from "./log";
+import { analyzeDataset, formatBytes, type AnalyzeOptions, type DatasetIssue, type DatasetReport } from "./dataset";
+import { info, throttled, warn } from "./log";
 
 export type DatasetSource = { path: string } | { content: string };
 

@@ -5,6 +5,7 @@
 import { startEmulator, type RunningEmulator } from "../helpers/emulator";
 import { chatDataset } from "../helpers/provider-env";
 import { PulumiProject } from "../helpers/pulumi";
+import { waitForJob } from "../helpers/wait";
 import { PROGRAM } from "./program";
 
 jest.setTimeout(900_000);
@@ -110,7 +111,7 @@ describe("importing a job trained outside Pulumi", () => {
       seed: 42,
       method: { type: "supervised", supervised: { hyperparameters: { n_epochs: 2, batch_size: 1, learning_rate_multiplier: 2 } } },
     });
-    for (let j = job; j.status !== "succeeded"; j = await client.fineTuning.jobs.retrieve(job.id)) await new Promise((r) => setTimeout(r, 200));
+    await waitForJob(client, job.id, ["succeeded"]);
     const done = await client.fineTuning.jobs.retrieve(job.id);
 
     const project = new PulumiProject({ name: "legacy", program: PROGRAM, baseURL: emulator.baseURL, apiKey: SECRET, files: { "data/legacy.jsonl": chatDataset(12, "legacy") } });

@@ -1,7 +1,6 @@
 /** Training data and polling helpers shared by the emulator tests. */
 import { toFile } from "openai";
 import type OpenAI from "openai";
-import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
 
 const COLORS = ["red", "green", "blue", "yellow", "purple", "orange", "black", "white", "silver", "golden", "pink", "brown"];
 const THINGS = ["apple", "sky", "grass", "banana", "plum", "carrot", "coal", "snow", "spoon", "crown", "flamingo", "bear"];
@@ -37,33 +36,7 @@ export async function uploadJsonl(client: OpenAI, lines: (object | string)[], na
   return client.files.create({ file: await toFile(Buffer.from(jsonl(lines)), name), purpose: "fine-tune" });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-/** Poll a job until its status is one of `statuses`; returns it and the statuses seen on the way. */
-export async function waitForJob(client: OpenAI, id: string, statuses: string[], timeoutMs = 30_000, everyMs = 20) {
-  const seen: string[] = [];
-  const job = await waitFor(
-    async () => {
-      const j = await client.fineTuning.jobs.retrieve(id);
-      if (seen[seen.length - 1] !== j.status) seen.push(j.status);
-      return statuses.includes(j.status) ? j : undefined;
-    },
-    `job ${id} to reach ${statuses.join("|")}`,
-    timeoutMs,
-    everyMs,
-  );
-  return { job: job as FineTuningJob, seen };
-}
+export { sleep, waitFor, waitForJob } from "../helpers/wait";
 
 /** A small deterministic PRNG (mulberry32). */
 export function prng(seed: number): () => number {

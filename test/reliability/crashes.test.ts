@@ -8,6 +8,7 @@ import { recordFigures } from "../helpers/figures";
 import { startEmulator, type RunningEmulator } from "../helpers/emulator";
 import { chatDataset } from "../helpers/provider-env";
 import { PulumiProject } from "../helpers/pulumi";
+import { waitFor } from "../helpers/wait";
 import { MANY_MODELS } from "./program";
 
 jest.setTimeout(900_000);
@@ -16,14 +17,6 @@ let emulator: RunningEmulator;
 beforeAll(async () => (emulator = await startEmulator({ timeScale: 5 })));
 afterAll(() => emulator?.stop());
 beforeEach(() => emulator.reset());
-
-async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function groupAlive(pid: number): boolean {
   try {
@@ -48,11 +41,11 @@ describe.each(["SIGKILL", "SIGINT"] as const)("pulumi up interrupted by %s", (si
     let output = "";
     const interrupted = project.run(["up", "--stack", "dev"], { onOutput: (text) => (output = text) });
     const pid = project.running?.pid as number;
-    await until(point, () => POINTS[point](output));
+    await waitFor(async () => POINTS[point](output), point, 120_000, 25);
     const jobsAtCrash = (await emulator.state()).jobs.map((j) => j.id);
     project.interrupt(signal);
     await interrupted;
-    await until("every process of the interrupted run to end", () => !groupAlive(pid));
+    await waitFor(async () => !groupAlive(pid), "every process of the interrupted run to end", 120_000, 25);
 
     // The README's recovery: release the dead run's lock, drop its pending operations, run again.
     await project.ok(["cancel", "--yes", "--stack", "dev"]);

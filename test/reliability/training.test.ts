@@ -10,19 +10,10 @@ import { recordFigures } from "../helpers/figures";
 import { startEmulator, type RunningEmulator } from "../helpers/emulator";
 import { chatDataset } from "../helpers/provider-env";
 import { PulumiProject } from "../helpers/pulumi";
+import { waitFor } from "../helpers/wait";
 import { MANY_MODELS } from "./program";
 
 jest.setTimeout(900_000);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function projectFor(emulator: RunningEmulator, files: Record<string, string> = { "data/m0.jsonl": chatDataset(12) }) {
   return new PulumiProject({ program: MANY_MODELS, baseURL: emulator.baseURL, apiKey: emulator.apiKey, files });
@@ -60,7 +51,7 @@ describe("an emulator restart in the middle of training", () => {
     const project = projectFor(emulator);
     await project.initStack("dev");
     const up = project.up("dev");
-    await until("a running job", async () => ((await emulator.state()).jobs[0]?.status === "running" ? true : undefined));
+    await waitFor(async () => (await emulator.state()).jobs[0]?.status === "running", "a running job", 120_000, 100);
     await emulator.stop();
     await new Promise((r) => setTimeout(r, 3_000));
     emulator = await startEmulator({ timeScale: 2, dataDir, port });

@@ -5,6 +5,7 @@ import { PartialResourceError } from "../../../provider/errors";
 import { sha256Content } from "../../../provider/dataset";
 import { UNKNOWN } from "../../../provider/schema";
 import type { RunningEmulator } from "../../helpers/emulator";
+import { waitForJob } from "../../helpers/wait";
 import { apiCalls, chatDataset, withEmulator, writeDataset } from "../../helpers/provider-env";
 
 const current = withEmulator();
@@ -211,7 +212,7 @@ describe("FineTunedModel lifecycle", () => {
     const inputs = await modelInputs();
     const client = emulator.client();
     const job = await client.fineTuning.jobs.create({ model: BASE, training_file: String(inputs.trainingFile), suffix: "legacy", seed: 7, method: { type: "supervised", supervised: { hyperparameters: { n_epochs: 2 } } } });
-    for (let j = job; j.status !== "succeeded"; j = await client.fineTuning.jobs.retrieve(job.id)) await new Promise((r) => setTimeout(r, 200));
+    await waitForJob(client, job.id, ["succeeded"]);
     const { id, props, inputs: imported } = await provider.read(job.id, {});
     expect(id).toBe(job.id);
     expect(imported).toMatchObject({ baseModel: BASE, trainingFile: inputs.trainingFile, suffix: "legacy", seed: 7, method: { type: "supervised", hyperparameters: { nEpochs: 2 } } });
