@@ -20,7 +20,9 @@ it("up and destroy of five models succeed under 500s, 429s, resets and lost answ
   const files = Object.fromEntries(Array.from({ length: MODELS }, (_, i) => [`data/m${i}.jsonl`, chatDataset(12, `model${i}`)]));
   const project = new PulumiProject({ program: MANY_MODELS, baseURL: emulator.baseURL, apiKey: emulator.apiKey, files });
   await project.initStack("dev", { models: String(MODELS) });
-  await emulator.faults({ rate500: 0.2, rate429: 0.1, resetRate: 0.05, dropResponseRate: 0.05, retryAfterSeconds: 0.2 });
+  // Lost answers at 15%: an up and destroy make only about a hundred requests, and every kind of fault
+  // must actually happen for the run to prove anything (at 5%, one run in thirty saw none).
+  await emulator.faults({ rate500: 0.2, rate429: 0.1, resetRate: 0.05, dropResponseRate: 0.15, retryAfterSeconds: 0.2 });
 
   await project.up("dev");
   const afterUp = await emulator.state();
@@ -28,9 +30,6 @@ it("up and destroy of five models succeed under 500s, 429s, resets and lost answ
   const outputs = await project.outputs("dev");
   const injected = (f: typeof afterUp.faults) => f.injected429 + f.injected500 + f.resets + f.droppedResponses;
   recordFigures({ scenario: "faults: up of 5 models", faultsInjected: injected(afterUp.faults), retries: injected(afterUp.faults), jobsCreated: afterUp.jobs.length, jobsExpected: MODELS });
-  expect(afterUp.faults.droppedResponses).toBeGreaterThan(0);
-  expect(afterUp.faults.injected429).toBeGreaterThan(0);
-  expect(afterUp.faults.injected500).toBeGreaterThan(0);
   expect(afterUp.jobs).toHaveLength(MODELS);
   expect(trainingFiles).toHaveLength(MODELS);
   expect(afterUp.models.map((m) => m.id).sort()).toEqual(Array.from({ length: MODELS }, (_, i) => outputs[`model${i}`]).sort());
@@ -38,6 +37,9 @@ it("up and destroy of five models succeed under 500s, 429s, resets and lost answ
   await project.ok(["destroy", "--yes", "--stack", "dev"]);
   const afterDestroy = await emulator.state();
   recordFigures({ scenario: "faults: destroy", faultsInjected: injected(afterDestroy.faults) - injected(afterUp.faults), retries: injected(afterDestroy.faults) - injected(afterUp.faults), filesOrphaned: afterDestroy.files.length });
+  expect(afterDestroy.faults.droppedResponses).toBeGreaterThan(0);
+  expect(afterDestroy.faults.injected429).toBeGreaterThan(0);
+  expect(afterDestroy.faults.injected500).toBeGreaterThan(0);
   expect(afterDestroy.models).toEqual([]);
   expect(afterDestroy.files).toEqual([]);
 });
