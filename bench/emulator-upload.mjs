@@ -8,6 +8,8 @@
  *
  * A third line uploads with a minimal node:http client (hand-written multipart, no SDK) to the
  * same files endpoint: it shows what the emulator ingests when the client costs little.
+ * Two floor lines send the same SDK calls to a server (its own process) that reads and discards
+ * the bytes: they show what the SDK client alone costs, before any server does any work.
  *
  *   npm run bench:emulator
  *   BENCH_MB=256 BENCH_RUNS=1 BENCH_CONCURRENCY=2 BENCH_READ_MB=1 npm run bench:emulator
@@ -15,7 +17,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { request } from "node:http";
+import { createServer, request } from "node:http";
 import { cpus } from "node:os";
 import { pipeline } from "node:stream/promises";
 import { dirname, join, resolve } from "node:path";
@@ -94,16 +96,49 @@ async function startEmulator() {
     [join(ROOT, "dist/cli/index.js"), "emulator", "--port", "0", "--data-dir", STATE, "--max-file-bytes", String(SIZE + MB)],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
-  const url = await new Promise((ok, fail) => {
+  return { child, url: await listeningUrl(child) };
+}
+
+function listeningUrl(child) {
+  return new Promise((ok, fail) => {
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d) => {
       out += d;
       const m = /listening on (http:\/\/\S+)\/v1/.exec(out);
       if (m) ok(m[1]);
     });
-    child.once("exit", (code) => fail(new Error(`emulator exited (${code}): ${out}`)));
+    child.once("exit", (code) => fail(new Error(`server exited (${code}): ${out}`)));
   });
-  return { child, url };
+}
+
+/**
+ * The floor for any server: answers the SDK's upload calls after reading and discarding the body.
+ * Runs in its own process (like the emulator) so the client keeps a core to itself.
+ */
+function serveDiscarding() {
+  let parts = 0;
+  let received = 0;
+  const server = createServer((req, res) => {
+    let bytes = 0;
+    req.on("data", (c) => (bytes += c.length));
+    req.on("end", () => {
+      received += bytes;
+      const path = new URL(req.url, "http://x").pathname;
+      let body;
+      if (path === "/v1/uploads") body = { id: "upload_discard", object: "upload", status: "pending" };
+      else if (path.endsWith("/parts")) body = { id: `part_${++parts}`, object: "upload.part" };
+      else if (path.endsWith("/complete")) body = { id: "upload_discard", status: "completed", file: { id: "file-discard", bytes: received } };
+      else body = { id: "file-discard", object: "file", bytes: received };
+      if (!path.endsWith("/parts") && path !== "/v1/uploads") received = 0;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+  });
+  server.listen(0, "127.0.0.1", () => console.log(`listening on http://127.0.0.1:${server.address().port}/v1`));
+}
+
+async function startDiscardServer() {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--discard-server"], { stdio: ["ignore", "pipe", "inherit"] });
+  return { child, url: await listeningUrl(child) };
 }
 
 /** Uploads API: 64 MB parts, each streamed from its byte range of the file, CONCURRENCY at a time. */
@@ -178,27 +213,38 @@ async function main() {
   const expectedMd5 = await md5Of(createReadStream(SOURCE, { highWaterMark: 4 * MB })); // also warms the page cache
 
   const { child, url } = await startEmulator();
-  const client = new OpenAI({ apiKey: "bench", baseURL: `${url}/v1`, maxRetries: 0, timeout: 10 * 60 * 1000 });
+  const discard = await startDiscardServer();
+  const sdk = (base) => new OpenAI({ apiKey: "bench", baseURL: `${base}/v1`, maxRetries: 0, timeout: 10 * 60 * 1000 });
+  const client = sdk(url);
+  const floorClient = sdk(discard.url);
   const state = async () => (await fetch(`${url}/_emulator/state`)).json();
   const methods = {
     "uploads API (SDK)": () => viaUploads(client),
     "files.create (SDK)": () => viaFilesCreate(client),
     "files, raw node:http": () => viaRawHttp(url),
   };
+  const floors = {
+    "uploads API, discarded": () => viaUploads(floorClient),
+    "files.create, discarded": () => viaFilesCreate(floorClient),
+  };
   const times = { cp: [], "node stream copy": [] };
   const cpu = {};
   let verified = 0;
+  const timed = async (name, fn) => {
+    const t = performance.now();
+    const result = await fn();
+    (times[name] ??= []).push(performance.now() - t);
+    return result;
+  };
   try {
     for (let run = 0; run < RUNS; run++) {
       times.cp.push(timeCp());
       times["node stream copy"].push(await timeNodeCopy());
+      for (const [name, fn] of Object.entries(floors)) await timed(name, fn);
       for (const [name, fn] of Object.entries(methods)) {
         const before = (await state()).process;
-        const t = performance.now();
-        const file = await fn();
-        const ms = performance.now() - t;
+        const file = await timed(name, fn);
         const after = (await state()).process;
-        (times[name] ??= []).push(ms);
         (cpu[name] ??= []).push(after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs);
         if (file.bytes !== SIZE) throw new Error(`${name}: file has ${file.bytes} bytes, expected ${SIZE}`);
         if (run === 0) {
@@ -213,36 +259,41 @@ async function main() {
     const peak = (await state()).process.maxRssBytes;
     const cpMs = median(times.cp);
     const perGb = SIZE / (1024 * MB);
-    console.log(`\n${"".padEnd(22)}median    MB/s    x cp    runs (s)`);
-    console.log(`${"cp".padEnd(22)}${fmt(cpMs / 1000, 2).padStart(6)} s ${fmt(mbps(SIZE, cpMs)).padStart(7)}  ${"1.00".padStart(6)}    ${times.cp.map((t) => fmt(t / 1000, 2)).join(" ")}`);
-    const floor = median(times["node stream copy"]);
-    console.log(
-      `${"node stream copy".padEnd(22)}${fmt(floor / 1000, 2).padStart(6)} s ${fmt(mbps(SIZE, floor)).padStart(7)}  ${fmt(floor / cpMs, 2).padStart(6)}    ` +
-        `${times["node stream copy"].map((t) => fmt(t / 1000, 2)).join(" ")}   (no HTTP: the floor for a user-space writer)`,
-    );
-    const verdicts = [];
-    for (const name of Object.keys(methods)) {
+    const line = (name, note = "") => {
       const ms = median(times[name]);
-      const ratio = ms / cpMs;
-      if (name.includes("SDK")) verdicts.push(ratio <= 3);
       console.log(
-        `${name.padEnd(22)}${fmt(ms / 1000, 2).padStart(6)} s ${fmt(mbps(SIZE, ms)).padStart(7)}  ${fmt(ratio, 2).padStart(6)}    ` +
-          `${times[name].map((t) => fmt(t / 1000, 2)).join(" ")}   (emulator CPU ${fmt(median(cpu[name]) / 1000 / perGb, 2)} s/GB)`,
+        `${name.padEnd(24)}${fmt(ms / 1000, 2).padStart(6)} s ${fmt(mbps(SIZE, ms)).padStart(7)}  ${fmt(ms / cpMs, 2).padStart(6)}    ` +
+          `${times[name].map((t) => fmt(t / 1000, 2)).join(" ")}${note ? `   (${note})` : ""}`,
       );
-    }
+      return ms / cpMs;
+    };
+    console.log(`\n${"".padEnd(24)}median    MB/s    x cp    runs (s)`);
+    line("cp");
+    line("node stream copy", "no HTTP: the floor for a user-space writer");
+    for (const name of Object.keys(floors)) line(name, "SDK client alone: the server reads and drops the bytes");
+    const verdicts = Object.keys(methods).map((name) => {
+      const ratio = line(name, `emulator CPU ${fmt(median(cpu[name]) / 1000 / perGb, 2)} s/GB`);
+      return name.includes("SDK") ? ratio <= 3 : true;
+    });
     console.log(`\nemulator peak RSS: ${fmt(peak / MB)} MB (target < 300 MB: ${peak < 300 * MB ? "met" : "MISSED"})`);
     console.log(`SDK uploads within 3x of cp: ${verdicts.every(Boolean) ? "met" : "MISSED"}`);
+    const floor = Math.min(...Object.keys(floors).map((name) => median(times[name]) / cpMs));
+    console.log(`the SDK client alone, to a server that does nothing, takes ${fmt(floor, 2)}x cp`);
     console.log(`content verified by md5: ${verified} upload paths`);
     process.exitCode = peak < 300 * MB && verdicts.every(Boolean) ? 0 : 1;
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    for (const c of [child, discard.child]) {
+      c.kill("SIGTERM");
+      await new Promise((r) => c.once("exit", r));
+    }
     rmSync(STATE, { recursive: true, force: true });
     rmSync(COPY, { force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (process.argv[2] === "--discard-server") serveDiscarding();
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
