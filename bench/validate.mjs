@@ -9,6 +9,8 @@
  *   (c) a cached re-check of the unchanged file,
  *   (d) single-threaded gpt-tokenizer throughput on the same text (the message contents of every
  *       line, tokenizer calls only; JSON parsing excluded from the time),
+ *   (e) the format-only check a TrainingFile runs (countTokens: false, no cache), for scale: the
+ *       first preview of a stack pays (e) + (b), not 2 x (b),
  * then prints MB/s (file bytes per second), peak RSS and the ratios against the targets:
  *   (b) >= 1.5 x (d), (c) >= 0.8 x (a), peak RSS < 250 MB.
  *
@@ -129,6 +131,9 @@ async function phase(name, path, cacheDir) {
   } else if (name === "sha256") {
     const { sha256 } = await dataset.sha256File(path);
     extra = { sha256 };
+  } else if (name === "format-only") {
+    const report = await dataset.analyzeDataset({ path }, { countTokens: false, noCache: true });
+    extra = { examples: report.examples, errors: report.errorCount };
   } else if (name === "validate" || name === "cached") {
     const report = await dataset.analyzeDataset({ path }, { model: MODEL, cacheDir });
     extra = {
@@ -223,6 +228,8 @@ async function main() {
     }
     const a = median(as);
     const c = median(cs);
+    const e = runPhase("format-only", path, cacheDir);
+    if (e.examples !== b.examples || e.errors !== b.errors) throw new Error("(e) and (b) disagree on the examples or errors");
     if (bs.some((r) => r.cached) || cs.some((r) => !r.cached)) throw new Error("cache state unexpected: (b) must miss, (c) must hit");
     if (repeat > 1) {
       console.log(`(b) runs: ${bs.map((r) => r.seconds.toFixed(2)).join(", ")} s; (d) runs: ${ds.map((r) => r.seconds.toFixed(2)).join(", ")} s`);
@@ -234,6 +241,7 @@ async function main() {
       [`(b) full validation + tokens (${b.workers} workers)`, b],
       ["(c) cached re-check", c],
       ["(d) gpt-tokenizer, 1 thread", d],
+      ["(e) format-only check (a TrainingFile's)", e],
     ];
     console.log("");
     console.log("phase                                        time (s)     MB/s   CPU (s)   peak RSS (MB)");
@@ -260,6 +268,7 @@ async function main() {
     console.log(`(b) / (d) throughput  ${ratioB.toFixed(2)}x   target >= 1.5x   ${verdict(ratioB >= 1.5)}`);
     console.log(`(c) / (a) throughput  ${ratioC.toFixed(2)}x   target >= 0.8x   ${verdict(ratioC >= 0.8)}`);
     console.log(`peak RSS (a,b,c)      ${peak.toFixed(0)} MB   target < 250 MB  ${verdict(peak < 250)}`);
+    console.log(`(e) / (b) time        ${(e.seconds / b.seconds).toFixed(2)}x   what a TrainingFile's check adds to a first preview`);
     console.log(
       `(b) used ${(b.cpuSeconds / b.seconds).toFixed(2)} cores on average (CPU time / wall time); ` +
         `its CPU time is ${(b.cpuSeconds / d.seconds).toFixed(2)}x the single-threaded tokenizer time`,

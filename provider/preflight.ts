@@ -19,7 +19,7 @@ export interface PreflightResult {
  * Warnings that depend on the model or method, shown by the FineTunedModel; the TrainingFile shows the
  * others, so a preview says each thing once.
  */
-const MODEL_WARNINGS = new Set(["example_too_long", "images_not_supported", "unknown_model", "no_price", "dpo_identical_outputs", "dpo_input_last_message_not_user"]);
+const MODEL_WARNINGS = new Set(["example_too_long", "images_estimated", "images_not_supported", "unknown_model", "no_price", "dpo_identical_outputs", "dpo_input_last_message_not_user"]);
 
 /** `dataset`: what a TrainingFile reports (no model named); `model`: what a FineTunedModel adds. */
 export type PreflightScope = "dataset" | "model";

@@ -545,7 +545,8 @@ function finalize(core: CoreResult, plan: Plan, opts: AnalyzeOptions, file: stri
 
   const epochs = resolveEpochs(opts.nEpochs, r.examples);
   const billedTokens = r.cappedTokens * epochs;
-  const priced = core.format !== "reinforcement" || lookup.priceSource === "override";
+  const counted = opts.countTokens !== false;
+  const priced = counted && (core.format !== "reinforcement" || lookup.priceSource === "override");
   const estimatedCostUsd = priced ? estimateCostUsd(billedTokens, lookup.pricePerMillionTokens) : null;
   return {
     ...(file !== undefined ? { file } : {}),
@@ -553,6 +554,7 @@ function finalize(core: CoreResult, plan: Plan, opts: AnalyzeOptions, file: stri
     bytes: core.bytes,
     format: core.format,
     examples: r.examples,
+    tokensCounted: counted,
     tokens: r.tokens,
     billedTokens,
     epochs,
@@ -565,8 +567,7 @@ function finalize(core: CoreResult, plan: Plan, opts: AnalyzeOptions, file: stri
     model: lookup.requested ?? null,
     resolvedModel: lookup.facts?.id ?? null,
     method: opts.method ?? null,
-    encoding: lookup.encoding,
-    tokenLimit: lookup.tokenLimit,
+    ...(counted ? { encoding: lookup.encoding, tokenLimit: lookup.tokenLimit } : {}),
     pricePerMillionTokens: priced ? lookup.pricePerMillionTokens : null,
     truncatedExamples: r.truncated,
     cached,
@@ -592,11 +593,12 @@ export async function analyzeDataset(input: DatasetSource, opts: AnalyzeOptions 
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
 
   const facts = plan.lookup.facts;
+  const counting = opts.countTokens !== false;
   const ctxBase = {
     formatFixedBy: plan.fixedBy,
     allowedFormats: plan.allowed,
-    encoding: plan.lookup.encoding,
-    tokenLimit: plan.lookup.tokenLimit,
+    encoding: counting ? plan.lookup.encoding : null,
+    tokenLimit: counting ? plan.lookup.tokenLimit : null,
     vision: facts ? facts.vision : null,
     maxLineBytes,
   };

@@ -22,6 +22,11 @@ export interface AnalyzeOptions {
   method?: FineTuneMethod;
   /** `n_epochs`; "auto" or undefined applies OpenAI's auto-epochs rule. */
   nEpochs?: number | "auto";
+  /**
+   * false: check the format only, without the tokenizer (several times faster). The report then
+   * has no token counts and no cost estimate. For checks that show no cost, like a TrainingFile's.
+   */
+  countTokens?: boolean;
   /** Price per 1M training tokens overriding the model facts file. */
   pricePerMillionTokens?: number;
   /** Prices per 1M training tokens by model id or alias, overriding the model facts file. */
@@ -47,6 +52,8 @@ export interface DatasetReport {
   bytes: number;
   format: DatasetFormat | null;
   examples: number;
+  /** false when the check ran with `countTokens: false`: tokens, billed tokens and cost are 0 and null. */
+  tokensCounted: boolean;
   /** Tokens in the file by the cookbook formula (per example, before the per-example limit). */
   tokens: number;
   /** sum(min(limit, example tokens)) x epochs. */

@@ -21,7 +21,10 @@ async function check(_olds: unknown, news: Record<string, unknown>): Promise<dyn
   if (sourceFailure) return { inputs, failures: [sourceFailure] };
   if (inputs.purpose !== "fine-tune" || !inputs.validate) return { inputs };
   const label = inputs.path ?? "inline dataset";
-  const { failure } = await preflight(label, inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" }, {}, "dataset");
+  // No token counts here: the FineTunedModel counts them with its model's tokenizer, so the first
+  // preview of a large dataset tokenizes it once, not twice.
+  const source = inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" };
+  const { failure } = await preflight(label, source, { countTokens: false }, "dataset");
   return failure ? { inputs, failures: [{ property: inputs.path !== undefined ? "path" : "content", reason: `${label}: ${failure}` }] } : { inputs };
 }
 

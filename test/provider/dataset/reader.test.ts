@@ -188,6 +188,34 @@ describe("hashes", () => {
   });
 });
 
+describe("format-only check (countTokens: false)", () => {
+  const content = [...chatLines(30), "{oops", '{"messages": []}', ...chatLines(5)].join("\n") + "\n";
+
+  it("finds the same errors and examples as a full check, with no token counts and no cost", async () => {
+    const full = await analyzeDataset({ content }, { model: "gpt-4o-mini", noCache: true });
+    expect(full.tokensCounted).toBe(true);
+    expect(full.tokens).toBeGreaterThan(0);
+    expect(full.errors.map((e) => e.line)).toEqual([31, 32]);
+    for (const workers of [0, 2]) {
+      const quick = await analyzeDataset({ content }, { model: "gpt-4o-mini", countTokens: false, noCache: true, workers });
+      expect(quick.errors).toEqual(full.errors);
+      expect(quick.examples).toBe(full.examples);
+      expect(quick.format).toBe(full.format);
+      expect(quick.tokensCounted).toBe(false);
+      expect([quick.tokens, quick.billedTokens, quick.estimatedCostUsd, quick.encoding]).toEqual([0, 0, null, undefined]);
+    }
+  });
+
+  it("has its own cache entry, so a counted check never gets an uncounted result", async () => {
+    const quick = await analyzeDataset({ content }, { countTokens: false });
+    expect(quick.cached).toBe(false);
+    expect((await analyzeDataset({ content }, { countTokens: false })).cached).toBe(true);
+    const counted = await analyzeDataset({ content });
+    expect(counted.cached).toBe(false);
+    expect(counted.tokens).toBeGreaterThan(0);
+  });
+});
+
 describe("result cache", () => {
   const entries = () => (existsSync(join(cache.dir(), "datasets")) ? readdirSync(join(cache.dir(), "datasets")) : []);
 

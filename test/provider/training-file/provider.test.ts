@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { provider } from "../../../provider/training-file/provider";
-import { sha256Content } from "../../../provider/dataset";
+import { analyzeDataset, sha256Content } from "../../../provider/dataset";
 import { UNKNOWN } from "../../../provider/schema";
 import type { RunningEmulator } from "../../helpers/emulator";
 import { apiCalls, chatDataset, withEmulator, writeDataset } from "../../helpers/provider-env";
@@ -43,6 +43,14 @@ describe("TrainingFile check()", () => {
     expect(failures?.[0].property).toBe("path");
     expect(failures?.[0].reason).toMatch(/line 5: \[invalid_json\]/);
     expect(await apiCalls(emulator)).toBe(0);
+  });
+
+  it("checks the format without counting tokens: the FineTunedModel counts them, once", async () => {
+    const path = writeDataset(chatDataset(12, "format-only"));
+    await checked(inputsFor(path));
+    // The check's pass is in the dataset cache under the format-only key, and only there.
+    expect((await analyzeDataset({ path }, { countTokens: false })).cached).toBe(true);
+    expect((await analyzeDataset({ path })).cached).toBe(false);
   });
 
   it("lets unknown values through at preview", async () => {
