@@ -606,7 +606,7 @@ export async function analyzeDataset(input: DatasetSource, opts: AnalyzeOptions 
   const keyOf = (sha256: string) => cacheKey({ sha256, ...ctxBase });
 
   if (!opts.noCache) {
-    const { sha256 } = isPath ? await sha256File(source.path) : sha256Content(source.content);
+    const { sha256 } = opts.sha256 ? { sha256: opts.sha256 } : isPath ? await sha256File(source.path) : sha256Content(source.content);
     const hit = readCache<CoreResult>(cacheDir, keyOf(sha256));
     if (hit && hit.sha256 === sha256 && hit.result) {
       opts.onProgress?.(totalBytes, totalBytes);

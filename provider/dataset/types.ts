@@ -33,6 +33,11 @@ export interface AnalyzeOptions {
   priceOverrides?: Record<string, number>;
   /** Called now and then with bytes read so far (for progress bars and logs). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * The content's sha256 when the caller already has it (a TrainingFile hashes its dataset in the
+   * program): a cache hit then reads nothing. Whoever uploads must still check the bytes.
+   */
+  sha256?: string;
   /** Skip the on-disk result cache (keyed by content hash and options). */
   noCache?: boolean;
   /** Cache directory; default `$OPENAI_FINETUNE_CACHE_DIR`, else `${XDG_CACHE_HOME:-~/.cache}/pulumi-openai-finetune`. */

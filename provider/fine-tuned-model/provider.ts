@@ -58,6 +58,7 @@ async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInp
     method: effectiveMethod(inputs).type,
     nEpochs: epochsOf(inputs),
     pricePerMillionTokens: inputs.pricePerMillionTokens,
+    sha256: unknown.has("trainingFileHash") ? undefined : inputs.trainingFileHash,
   }, "model");
   if (failure) return { failure: { property: "trainingFile", reason: `${dataset.path ?? "inline dataset"}: ${failure}` } };
   info(`${label}: ${describeEstimate(report, inputs.baseModel)}`);

@@ -24,7 +24,7 @@ async function check(_olds: unknown, news: Record<string, unknown>): Promise<dyn
   // No token counts here: the FineTunedModel counts them with its model's tokenizer, so the first
   // preview of a large dataset tokenizes it once, not twice.
   const source = inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" };
-  const { failure } = await preflight(label, source, { countTokens: false }, "dataset");
+  const { failure } = await preflight(label, source, { countTokens: false, sha256: inputs.contentHash }, "dataset");
   return failure ? { inputs, failures: [{ property: inputs.path !== undefined ? "path" : "content", reason: `${label}: ${failure}` }] } : { inputs };
 }
 

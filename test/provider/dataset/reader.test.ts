@@ -247,6 +247,19 @@ describe("result cache", () => {
     expect(changed.examples).toBe(41);
   });
 
+  it("a hash given by the caller is used for the lookup without reading the file", async () => {
+    const path = join(dir, "hinted.jsonl");
+    writeFileSync(path, chatLines(20).join("\n") + "\n");
+    const first = await analyzeDataset({ path }, { model: "gpt-4o-mini" });
+    // Other bytes under the old hash: only a lookup that did not hash the file finds the old result.
+    writeFileSync(path, chatLines(25).join("\n") + "\n");
+    const hinted = await analyzeDataset({ path }, { model: "gpt-4o-mini", sha256: first.sha256 });
+    expect(hinted.cached).toBe(true);
+    expect(hinted.examples).toBe(20);
+    const read = await analyzeDataset({ path }, { model: "gpt-4o-mini" });
+    expect([read.cached, read.examples]).toEqual([false, 25]);
+  });
+
   it("noCache neither reads nor writes; a corrupt entry is a miss", async () => {
     const before = entries().length;
     const content = chatLines(15, 500).join("\n");
