@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { provider } from "../../../provider/fine-tuned-model/provider";
 import { provider as files } from "../../../provider/training-file/provider";
@@ -62,6 +63,21 @@ describe("FineTunedModel check()", () => {
     const { estimatedCostUsd } = ok.inputs as { estimatedCostUsd: number };
     const capped = await provider.check({}, { ...news, maxTrainingCostUsd: estimatedCostUsd / 2 });
     expect(capped.failures).toEqual([expect.objectContaining({ property: "maxTrainingCostUsd", reason: expect.stringMatching(/exceeds maxTrainingCostUsd/) })]);
+    expect(await apiCalls(emulator)).toBe(0);
+  });
+
+  it("re-checks from the TrainingFile's hash without reading the dataset again", async () => {
+    const content = chatDataset(20, "hinted");
+    const path = writeDataset(content);
+    const news = { ...valid, trainingDataset: { path }, trainingFileHash: sha256Content(content).sha256 };
+    const first = await provider.check({}, news);
+    expect(first.failures ?? []).toEqual([]);
+    // Other bytes under the same hash: only a check that did not read the file returns the first estimate.
+    writeFileSync(path, chatDataset(40, "hinted"));
+    const again = await provider.check({}, news);
+    expect(again.inputs).toMatchObject({ estimatedTrainingTokens: (first.inputs as Record<string, unknown>).estimatedTrainingTokens });
+    const unhinted = await provider.check({}, { ...news, trainingFileHash: undefined });
+    expect((unhinted.inputs as Record<string, number>).estimatedTrainingTokens).not.toBe((first.inputs as Record<string, number>).estimatedTrainingTokens);
     expect(await apiCalls(emulator)).toBe(0);
   });
 

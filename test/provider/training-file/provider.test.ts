@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { provider } from "../../../provider/training-file/provider";
 import { analyzeDataset, sha256Content } from "../../../provider/dataset";
 import { UNKNOWN } from "../../../provider/schema";
@@ -51,6 +51,17 @@ describe("TrainingFile check()", () => {
     // The check's pass is in the dataset cache under the format-only key, and only there.
     expect((await analyzeDataset({ path }, { countTokens: false })).cached).toBe(true);
     expect((await analyzeDataset({ path })).cached).toBe(false);
+  });
+
+  it("re-checks from the program's hash without reading the file; create still refuses other bytes", async () => {
+    const path = writeDataset(chatDataset(12, "hinted"));
+    const inputs = await checked(inputsFor(path));
+    // Bytes changed after the program hashed them: the re-check trusts the program's hash (no read)…
+    writeFileSync(path, "{not json\n");
+    expect((await provider.check({}, inputs)).failures ?? []).toEqual([]);
+    // …and the upload, which reads the bytes, is what refuses them.
+    await expect(provider.create(inputs)).rejects.toThrow(/changed while pulumi was running/);
+    expect((await emulator.state()).files).toHaveLength(0);
   });
 
   it("lets unknown values through at preview", async () => {
