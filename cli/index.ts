@@ -1,40 +1,24 @@
 #!/usr/bin/env node
 /**
- * `openai-finetune <command>`: the package's command line. Each command lives in its own module
- * and is loaded only when asked for, so `validate` never pays for the emulator's startup and back.
+ * `openai-finetune <command>`: the package's command line, one `commander` program.
+ *
+ * Each command is a module `cli/<command>.ts` exporting `register(program: Command)`, added below
+ * with one line. Commands load their heavy dependencies inside their action (dynamic `import`),
+ * so `validate` never pays for the emulator's startup and back.
+ * Exit status: 0 success, 1 the command's own failure (e.g. an invalid dataset), 2 bad usage.
  */
-const USAGE = `usage: openai-finetune <command> [options]
+import { register as emulator } from "../emulator/main";
+import { createProgram, runProgram } from "./program";
+import { register as validate } from "./validate";
 
-commands:
-  emulator   run the OpenAI-compatible fine-tuning API emulator
-  validate   check a JSONL dataset, count its tokens and estimate its cost
-`;
+const program = createProgram("openai-finetune", "Pulumi-managed OpenAI fine-tuning: datasets, jobs and an offline API emulator");
+emulator(program);
+validate(program);
 
-type Command = (argv: string[]) => Promise<number | void>;
-
-const commands: Record<string, () => Command> = {
-  emulator: () => require("../emulator/main").main,
-  validate: () => require("./validate").main,
-};
-
-async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const load = name ? commands[name] : undefined;
-  if (!load) {
-    process.stderr.write(name ? `unknown command: ${name}\n\n${USAGE}` : USAGE);
-    return 2;
-  }
-  return (await load()(rest)) ?? 0;
-}
-
-run(process.argv.slice(2)).then(
+runProgram(program, process.argv.slice(2)).then(
   (code) => {
-    // The emulator keeps the event loop alive on purpose; the other commands end here.
-    if (code !== undefined && code !== 0) process.exitCode = code;
+    // The emulator keeps the event loop alive on purpose until it stops; the other commands end here.
+    process.exitCode = code;
   },
   (err) => {
     process.stderr.write(`openai-finetune: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -6,109 +6,64 @@
  * Exit codes: 0 valid, 1 invalid, 2 bad usage (or a file that cannot be read).
  */
 import { statSync } from "node:fs";
+import { Option, type Command } from "commander";
 import type { AnalyzeOptions, DatasetReport, FineTuneMethod } from "../provider/dataset/types";
+import { numberOption, usageError } from "./program";
 
-export const USAGE = `usage: openai-finetune validate FILE [options]
+const METHODS: readonly FineTuneMethod[] = ["supervised", "dpo", "reinforcement"];
 
-Checks a JSONL fine-tuning dataset: format, every line, tokens, epochs and estimated cost.
-
-options:
-  --model M        base model (tokenizer, per-example token limit, price), e.g. gpt-4o-mini-2024-07-18
-  --method X       supervised | dpo | reinforcement (fixes the expected format)
-  --epochs N       n_epochs (default: OpenAI's auto rule)
-  --price P        USD per 1M training tokens, overriding the model facts
-  --json           print one JSON object instead of the report
-  --no-cache       do not read or write the result cache
-  --max-issues N   errors and warnings listed in the text report (default 20)
-  -h, --help       this help
-
-exit status: 0 valid, 1 invalid, 2 bad usage
-`;
-
-const METHODS: FineTuneMethod[] = ["supervised", "dpo", "reinforcement"];
-
-interface Args {
-  file: string;
-  json: boolean;
+interface ValidateFlags {
+  model?: string;
+  method?: FineTuneMethod;
+  epochs?: number | "auto";
+  nEpochs?: number | "auto";
+  price?: number;
+  json?: boolean;
+  cache: boolean;
   maxIssues: number;
-  options: AnalyzeOptions;
 }
 
-class UsageError extends Error {}
+const epochs = (raw: string): number | "auto" =>
+  raw === "auto"
+    ? "auto"
+    : numberOption((n) => (Number.isInteger(n) && n >= 1 && n <= 50 ? null : 'must be "auto" or an integer from 1 to 50'))(raw);
 
-function parseArgs(argv: string[]): Args | "help" {
+/** Adds `validate` to the program. */
+export function register(program: Command): void {
+  program
+    .command("validate")
+    .description("check a JSONL dataset, count its tokens and estimate its cost")
+    .usage("FILE [options]")
+    .argument("<FILE>", "the JSONL dataset")
+    .option("--model <M>", "base model (tokenizer, per-example token limit, price), e.g. gpt-4o-mini-2024-07-18")
+    .addOption(new Option("--method <X>", "fixes the expected format").choices(METHODS))
+    .option("--epochs <N>", "n_epochs (default: OpenAI's auto rule)", epochs)
+    .addOption(new Option("--n-epochs <N>").argParser(epochs).hideHelp())
+    .option("--price <P>", "USD per 1M training tokens, overriding the model facts", numberOption((n) => (n < 0 ? "must not be negative" : null)))
+    .option("--json", "print one JSON object instead of the report")
+    .option("--no-cache", "do not read or write the result cache")
+    .option(
+      "--max-issues <N>",
+      "errors and warnings listed in the text report",
+      numberOption((n) => (Number.isInteger(n) && n >= 0 ? null : "must be a non-negative integer")),
+      20,
+    )
+    .addHelpText("before", "Checks a JSONL fine-tuning dataset: format, every line, tokens, epochs and estimated cost.\n")
+    .addHelpText("after", "\nexit status: 0 valid, 1 invalid, 2 bad usage (or a file that cannot be read)")
+    .action(async (file: string, flags: ValidateFlags, command: Command) => {
+      process.exitCode = await validate(file, flags, command);
+    });
+}
+
+function analyzeOptions(flags: ValidateFlags): AnalyzeOptions {
   const options: AnalyzeOptions = {};
-  let file: string | undefined;
-  let json = false;
-  let maxIssues = 20;
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let inline: string | undefined;
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    if (eq > 0) {
-      inline = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
-    const number = (name: string, v: string): number => {
-      const n = Number(v);
-      if (v.trim() === "" || !Number.isFinite(n)) throw new UsageError(`${name} must be a number, got ${JSON.stringify(v)}`);
-      return n;
-    };
-    switch (arg) {
-      case "-h":
-      case "--help":
-        return "help";
-      case "--json":
-        json = true;
-        break;
-      case "--no-cache":
-        options.noCache = true;
-        break;
-      case "--model":
-        options.model = value();
-        break;
-      case "--method": {
-        const m = value();
-        if (!METHODS.includes(m as FineTuneMethod)) throw new UsageError(`--method must be one of ${METHODS.join(", ")}, got ${JSON.stringify(m)}`);
-        options.method = m as FineTuneMethod;
-        break;
-      }
-      case "--epochs":
-      case "--n-epochs": {
-        const v = value();
-        if (v === "auto") options.nEpochs = "auto";
-        else {
-          const n = number(arg, v);
-          if (!Number.isInteger(n) || n < 1 || n > 50) throw new UsageError(`${arg} must be "auto" or an integer from 1 to 50`);
-          options.nEpochs = n;
-        }
-        break;
-      }
-      case "--price": {
-        const n = number(arg, value());
-        if (n < 0) throw new UsageError("--price must not be negative");
-        options.pricePerMillionTokens = n;
-        break;
-      }
-      case "--max-issues": {
-        const n = number(arg, value());
-        if (!Number.isInteger(n) || n < 0) throw new UsageError("--max-issues must be a non-negative integer");
-        maxIssues = n;
-        break;
-      }
-      default:
-        if (arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option: ${arg}`);
-        if (file !== undefined) throw new UsageError(`one FILE only (got ${JSON.stringify(file)} and ${JSON.stringify(arg)})`);
-        file = arg;
-    }
-  }
-  if (file === undefined) throw new UsageError("FILE is required");
-  return { file, json, maxIssues, options };
+  if (flags.model !== undefined) options.model = flags.model;
+  if (flags.method !== undefined) options.method = flags.method;
+  const nEpochs = flags.epochs ?? flags.nEpochs;
+  if (nEpochs !== undefined) options.nEpochs = nEpochs;
+  if (flags.price !== undefined) options.pricePerMillionTokens = flags.price;
+  if (!flags.cache) options.noCache = true;
+  return options;
 }
 
 /** The --json object: the documented keys first, then the extras. */
@@ -168,47 +123,30 @@ function progressBar(stream: NodeJS.WriteStream): { update: (read: number, total
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let args: Args | "help";
-  try {
-    args = parseArgs(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`openai-finetune validate: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw err;
-  }
-  if (args === "help") {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+async function validate(file: string, flags: ValidateFlags, command: Command): Promise<number> {
   let size: number;
   try {
-    const st = statSync(args.file);
+    const st = statSync(file);
     if (!st.isFile()) throw new Error("not a regular file");
     size = st.size;
   } catch (err) {
-    process.stderr.write(`openai-finetune validate: cannot read ${args.file}: ${(err as Error).message}\n`);
-    return 2;
+    usageError(command, `cannot read ${file}: ${(err as Error).message}`);
   }
 
   const { analyzeDataset, formatReport } = await import("../provider/dataset");
   const bar = process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? progressBar(process.stderr) : null;
   let report: DatasetReport;
   try {
-    report = await analyzeDataset({ path: args.file }, { ...args.options, onProgress: bar?.update });
+    report = await analyzeDataset({ path: file }, { ...analyzeOptions(flags), onProgress: bar?.update });
   } catch (err) {
     bar?.done();
-    if (err instanceof RangeError || err instanceof TypeError) {
-      process.stderr.write(`openai-finetune validate: ${err.message}\n`);
-      return 2;
-    }
+    // Bad settings found while analysing (an unknown encoding, a malformed OPENAI_FINETUNE_PRICES).
+    if (err instanceof RangeError || err instanceof TypeError) usageError(command, err.message);
     throw err;
   } finally {
     bar?.done();
   }
-  if (args.json) process.stdout.write(JSON.stringify(jsonReport(report, args.file)) + "\n");
-  else process.stdout.write(formatReport(report, { maxIssues: args.maxIssues }));
+  if (flags.json) process.stdout.write(JSON.stringify(jsonReport(report, file)) + "\n");
+  else process.stdout.write(formatReport(report, { maxIssues: flags.maxIssues }));
   return report.errorCount === 0 ? 0 : 1;
 }

@@ -4,96 +4,77 @@
  * Stops cleanly on SIGINT/SIGTERM (state saved), then `main` resolves.
  */
 import { resolve } from "node:path";
+import type { Command } from "commander";
+import { createProgram, numberOption, runProgram } from "../cli/program";
 import type { EmulatorOptions } from "./app";
-import { startEmulator } from "./server";
 
-const USAGE = `usage: openai-finetune emulator [options]
-
-  --host HOST            address to listen on (default 127.0.0.1)
-  --port PORT            port, 0 for any free one (default 0)
-  --data-dir DIR         keep state (files, jobs, models, job progress) in DIR across restarts;
-                         without it, state is in memory and gone on exit
-  --time-scale F         simulated durations are divided by F (default 1: a 10-example job takes ~20 s)
-  --api-key KEY          accept only this key (default: any non-empty key)
-  --max-file-bytes N     Files API upload limit (default 536870912, OpenAI's 512 MB)
-
-Admin API (no auth): GET /_emulator/state, POST /_emulator/faults, POST /_emulator/reset
-`;
-
-export function parseArgs(argv: string[]): EmulatorOptions | "help" {
-  const opts: EmulatorOptions = {
-    host: "127.0.0.1",
-    port: 0,
-    dataDir: null,
-    timeScale: 1,
-    apiKey: null,
-    maxFileBytes: 512 * 1024 * 1024,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let value: string | undefined;
-    const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const next = (): string => {
-      if (value !== undefined) return value;
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    const number = (min: number, integer: boolean): number => {
-      const raw = next();
-      const n = Number(raw);
-      if (!raw.trim() || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-        throw new Error(`${arg}: invalid value '${raw}'`);
-      }
-      return n;
-    };
-    switch (arg) {
-      case "--help":
-      case "-h":
-        return "help";
-      case "--host":
-        opts.host = next();
-        break;
-      case "--port":
-        opts.port = number(0, true);
-        if (opts.port > 65535) throw new Error(`--port: invalid value '${opts.port}'`);
-        break;
-      case "--data-dir":
-        opts.dataDir = resolve(next());
-        break;
-      case "--time-scale":
-        opts.timeScale = number(Number.MIN_VALUE, false);
-        break;
-      case "--api-key":
-        opts.apiKey = next();
-        if (!opts.apiKey) throw new Error("--api-key must not be empty");
-        break;
-      case "--max-file-bytes":
-        opts.maxFileBytes = number(1, true);
-        break;
-      default:
-        throw new Error(`unknown option: ${arg}`);
-    }
-  }
-  return opts;
+/**
+ * Every emulator flag, declared once: the `openai-finetune emulator` subcommand and the standalone
+ * entry (`node dist/emulator/main.js`) both take exactly these. Add new flags here, with their
+ * parser and default, and the field they fill in `EmulatorOptions`.
+ */
+export function declareEmulatorOptions(command: Command): Command {
+  return command
+    .option("--host <HOST>", "address to listen on", "127.0.0.1")
+    .option(
+      "--port <PORT>",
+      "port, 0 for any free one",
+      numberOption((n) => (Number.isInteger(n) && n >= 0 && n <= 65535 ? null : "must be an integer from 0 to 65535")),
+      0,
+    )
+    .option("--data-dir <DIR>", "keep state (files, jobs, models, job progress) in DIR across restarts; without it, state is in memory and gone on exit")
+    .option(
+      "--time-scale <F>",
+      "simulated durations are divided by F (1: a 10-example job takes ~20 s)",
+      numberOption((n) => (n > 0 ? null : "must be greater than 0")),
+      1,
+    )
+    .option("--api-key <KEY>", "accept only this key (default: any non-empty key)")
+    .option(
+      "--max-file-bytes <N>",
+      "Files API upload limit (OpenAI's is 512 MB)",
+      numberOption((n) => (Number.isInteger(n) && n >= 1 ? null : "must be a positive integer")),
+      512 * 1024 * 1024,
+    )
+    .addHelpText("after", "\nAdmin API (no auth): GET /_emulator/state, POST /_emulator/faults, POST /_emulator/reset");
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let opts: EmulatorOptions | "help";
-  try {
-    opts = parseArgs(argv);
-  } catch (err) {
-    process.stderr.write(`openai-finetune emulator: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (opts === "help") {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+interface EmulatorFlags {
+  host: string;
+  port: number;
+  dataDir?: string;
+  timeScale: number;
+  apiKey?: string;
+  maxFileBytes: number;
+}
+
+export function emulatorOptions(flags: EmulatorFlags, command: Command): EmulatorOptions {
+  if (flags.apiKey === "") command.error("error: option '--api-key <KEY>' must not be empty", { exitCode: 2 });
+  return {
+    host: flags.host,
+    port: flags.port,
+    dataDir: flags.dataDir === undefined ? null : resolve(flags.dataDir),
+    timeScale: flags.timeScale,
+    apiKey: flags.apiKey ?? null,
+    maxFileBytes: flags.maxFileBytes,
+  };
+}
+
+const DESCRIPTION = "run the OpenAI-compatible fine-tuning API emulator";
+
+/** Adds `emulator` to the `openai-finetune` program. */
+export function register(program: Command): void {
+  declareEmulatorOptions(program.command("emulator").description(DESCRIPTION)).action(
+    async (flags: EmulatorFlags, command: Command) => {
+      process.exitCode = await serve(emulatorOptions(flags, command));
+    },
+  );
+}
+
+/** Runs the emulator until SIGINT/SIGTERM; resolves to the exit status once it stopped. */
+export async function serve(opts: EmulatorOptions): Promise<number> {
+  // Loaded here, not at the top, so other commands never pay for the emulator's startup.
+  const { startEmulator } = await import("./server");
   const emulator = await startEmulator(opts);
   process.stdout.write(`openai-finetune emulator listening on ${emulator.url}/v1\n`);
   process.stdout.write(
@@ -116,4 +97,20 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(`openai-finetune emulator: ${signal} received, stopping\n`);
   await emulator.stop();
   return 0;
+}
+
+if (require.main === module) {
+  const program = createProgram("openai-finetune-emulator", DESCRIPTION);
+  declareEmulatorOptions(program).action(async (flags: EmulatorFlags, command: Command) => {
+    process.exitCode = await serve(emulatorOptions(flags, command));
+  });
+  runProgram(program, process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`openai-finetune-emulator: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -87,15 +87,17 @@ describe("openai-finetune validate", () => {
   });
 
   it.each([
-    [[], /FILE is required/],
-    [["a.jsonl", "b.jsonl"], /one FILE only/],
-    [["x.jsonl", "--frobnicate"], /unknown option: --frobnicate/],
-    [["x.jsonl", "--method", "sft"], /--method must be one of supervised, dpo, reinforcement/],
-    [["x.jsonl", "--model"], /--model needs a value/],
-    [["x.jsonl", "--epochs", "0"], /--epochs must be "auto" or an integer from 1 to 50/],
-    [["x.jsonl", "--price", "cheap"], /--price must be a number/],
-    [[join(FIXTURES, "does-not-exist.jsonl")], /cannot read/],
-    [[FIXTURES], /cannot read/],
+    [[], /missing required argument 'FILE'/],
+    [["a.jsonl", "b.jsonl"], /too many arguments for 'validate'/],
+    [["x.jsonl", "--frobnicate"], /unknown option '--frobnicate'/],
+    [["x.jsonl", "--method", "sft"], /'--method <X>' argument 'sft' is invalid\. Allowed choices are supervised, dpo, reinforcement/],
+    [["x.jsonl", "--model"], /option '--model <M>' argument missing/],
+    [["x.jsonl", "--epochs", "0"], /'--epochs <N>' argument '0' is invalid\. must be "auto" or an integer from 1 to 50/],
+    [["x.jsonl", "--n-epochs", "51"], /'--n-epochs <N>' argument '51' is invalid/],
+    [["x.jsonl", "--price", "cheap"], /'--price <P>' argument 'cheap' is invalid\. must be a number/],
+    [["x.jsonl", "--max-issues", "-1"], /'--max-issues <N>' argument '-1' is invalid\. must be a non-negative integer/],
+    [[join(FIXTURES, "does-not-exist.jsonl")], /cannot read .*does-not-exist\.jsonl: ENOENT/],
+    [[FIXTURES], /cannot read .*: not a regular file/],
   ])("exits 2 on bad usage: %j", (args, message) => {
     const r = run(...(args as string[]));
     expect(r.code).toBe(2);
@@ -115,7 +117,11 @@ describe("openai-finetune validate", () => {
   it("--help exits 0 with the usage", () => {
     const r = run("--help");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("usage: openai-finetune validate FILE");
+    expect(r.stdout).toContain("Usage: openai-finetune validate FILE [options]");
+    expect(r.stdout).toContain("exit status: 0 valid, 1 invalid, 2 bad usage");
+    for (const flag of ["--model <M>", "--method <X>", "--epochs <N>", "--price <P>", "--json", "--no-cache", "--max-issues <N>"]) {
+      expect(r.stdout).toContain(flag);
+    }
   });
 
   it("a second run of an unchanged file is served from the cache", () => {

@@ -143,10 +143,10 @@ describe("the emulator command", () => {
     expect(help.stdout).toMatch(/--time-scale/);
     const bad = spawnSync(process.execPath, [CLI, "emulator", "--time-scale", "fast"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--time-scale: invalid value 'fast'/);
+    expect(bad.stderr).toMatch(/option '--time-scale <F>' argument 'fast' is invalid\. must be a number/);
     const unknown = spawnSync(process.execPath, [CLI, "emulator", "--colour"], { encoding: "utf8" });
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown option: --colour/);
+    expect(unknown.stderr).toMatch(/unknown option '--colour'/);
 
     const probe = await startEmulator();
     const port = Number(new URL(probe.url).port);
