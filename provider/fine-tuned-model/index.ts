@@ -98,6 +98,7 @@ export class FineTunedModel extends dynamic.Resource {
 
   constructor(name: string, args: FineTunedModelArgs, opts?: pulumi.CustomResourceOptions) {
     const training = fileInputs(args.trainingFile);
+    if (args.trainingFile instanceof TrainingFile && args.importJobId === undefined) args.trainingFile.costCaps.add(costCapOf(name, args));
     const validation = fileInputs(args.validationFile);
     super(
       provider,
@@ -145,4 +146,17 @@ export class FineTunedModel extends dynamic.Resource {
 function fileInputs(file: TrainingFile | pulumi.Input<string> | undefined) {
   if (file instanceof TrainingFile) return { id: file.id, hash: file.contentHash, dataset: file.source };
   return { id: file, hash: undefined, dataset: undefined };
+}
+
+/** The model's cap as its TrainingFile checks it before the upload: method and epochs as the job gets them. */
+function costCapOf(name: string, args: FineTunedModelArgs) {
+  const method = pulumi.all([args.method, args.hyperparameters]).apply(([method, hyperparameters]) => (method ?? { type: "supervised" as const, hyperparameters }));
+  return {
+    resource: name,
+    baseModel: args.baseModel,
+    method: method.apply((m) => m.type),
+    nEpochs: method.apply((m) => m.hyperparameters?.nEpochs),
+    maxTrainingCostUsd: args.maxTrainingCostUsd,
+    pricePerMillionTokens: args.pricePerMillionTokens,
+  };
 }

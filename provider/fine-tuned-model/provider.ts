@@ -10,7 +10,8 @@ import { configureProvider, createClient, missingCredentials } from "../client";
 import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
 import { info, warn } from "../log";
 import { findModel } from "../models";
-import { describeEstimate, formatUsd, preflight } from "../preflight";
+import { capRefusal } from "../cost-cap";
+import { describeEstimate, preflight } from "../preflight";
 import { findOrCreate } from "../retry";
 import { canonicalJson, checkInputs, diffInputs, echoInputs, type CheckedInputs } from "../schema";
 import { effectiveMethod, epochsOf, inputsFromJob, jobParams, outputsFromJob, ownerMetadata } from "./job";
@@ -50,7 +51,12 @@ function crossFieldFailures({ inputs, unknown }: CheckedInputs<FineTunedModelInp
 async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInputs>) {
   const dataset = inputs.importJobId ? undefined : inputs.trainingDataset;
   const knowable = ["trainingDataset", "baseModel", "method", "hyperparameters"].every((key) => !unknown.has(key));
-  if (!dataset || !knowable || (dataset.path === undefined && dataset.content === undefined)) return {};
+  if (!knowable) return {};
+  if (!dataset || (dataset.path === undefined && dataset.content === undefined)) {
+    if (inputs.maxTrainingCostUsd === undefined || inputs.importJobId) return {};
+    const reason = `${resourceName(inputs)}: maxTrainingCostUsd is set but the training data is a file id, so its cost cannot be estimated and the cap cannot be enforced; pass the TrainingFile itself (its local data is estimated) or remove the cap`;
+    return { failure: { property: "maxTrainingCostUsd", reason } };
+  }
   const label = resourceName(inputs);
   const source = dataset.path !== undefined ? { path: dataset.path } : { content: dataset.content ?? "" };
   const { report, failure } = await preflight(label, source, {
@@ -64,13 +70,8 @@ async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInp
   info(`${label}: ${describeEstimate(report, inputs.baseModel)}`);
   const outputs = { estimatedTrainingTokens: report.billedTokens, estimatedCostUsd: report.estimatedCostUsd };
   const cap = inputs.maxTrainingCostUsd;
-  if (cap !== undefined && report.estimatedCostUsd === null) {
-    warn(`${label}: no price is known for ${inputs.baseModel}, so maxTrainingCostUsd cannot be enforced; set pricePerMillionTokens`);
-  }
-  if (cap !== undefined && report.estimatedCostUsd !== null && report.estimatedCostUsd > cap) {
-    const reason = `estimated training cost ${formatUsd(report.estimatedCostUsd)} exceeds maxTrainingCostUsd ${formatUsd(cap)} (${describeEstimate(report, inputs.baseModel)})`;
-    return { failure: { property: "maxTrainingCostUsd", reason } };
-  }
+  const refusal = cap === undefined ? undefined : capRefusal(label, inputs.baseModel, report, cap);
+  if (refusal) return { failure: { property: "maxTrainingCostUsd", reason: refusal } };
   return { outputs };
 }
 

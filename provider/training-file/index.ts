@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import { sha256Content, sha256File } from "../dataset";
 import { trampoline } from "../trampoline";
+import { CostCapGate } from "./cost-cap-gate";
 import type { FILE_PURPOSES } from "./schema";
 
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
@@ -46,8 +47,11 @@ export class TrainingFile extends dynamic.Resource {
   declare readonly createdAt: pulumi.Output<number>;
   /** Where the bytes come from, so a FineTunedModel can estimate its cost at preview. Not stored by this resource. */
   readonly source: { path?: pulumi.Input<string>; content?: pulumi.Input<string> };
+  /** The cost caps of the FineTunedModels declared on this file, checked before it is uploaded. */
+  readonly costCaps: CostCapGate;
 
   constructor(name: string, args: TrainingFileArgs, opts?: pulumi.CustomResourceOptions) {
+    const costCaps = new CostCapGate();
     const path = args.path === undefined ? undefined : pulumi.output(args.path).apply(projectPath);
     const contentHash = pulumi.all([path, args.content]).apply(([p, content]) => hashDataset(p, content));
     // Inline data is the user's data: kept encrypted in state and out of the engine's logs.
@@ -63,6 +67,7 @@ export class TrainingFile extends dynamic.Resource {
         uploadPartThresholdBytes: args.uploadPartThresholdBytes,
         validate: args.validate,
         importFileId: args.importFileId,
+        costCaps: costCaps.caps,
         contentHash,
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
         fileId: undefined,
@@ -75,6 +80,7 @@ export class TrainingFile extends dynamic.Resource {
       "TrainingFile",
     );
     this.source = { path, content };
+    this.costCaps = costCaps;
   }
 }
 

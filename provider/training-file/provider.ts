@@ -5,6 +5,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { configureProvider, createClient, missingCredentials } from "../client";
 import { deleteIgnoringMissing, isNotFound, wrapApiError } from "../errors";
 import { info } from "../log";
+import { dependentCapRefusals } from "../cost-cap";
 import { preflight } from "../preflight";
 import { checkInputs, diffInputs, echoInputs } from "../schema";
 import { trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
@@ -26,6 +27,19 @@ async function check(_olds: unknown, news: Record<string, unknown>): Promise<dyn
   const source = inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" };
   const { failure } = await preflight(label, source, { countTokens: false, sha256: inputs.contentHash }, "dataset");
   return failure ? { inputs, failures: [{ property: inputs.path !== undefined ? "path" : "content", reason: `${label}: ${failure}` }] } : { inputs };
+}
+
+/**
+ * The caps of the models declared on this file, refused before the upload. Here and not in check:
+ * a preview reports each cap on its model, and only an `up` without preview reaches this first.
+ */
+async function refuseOverCaps(inputs: TrainingFileInputs): Promise<void> {
+  if (!inputs.costCaps?.length || inputs.purpose !== "fine-tune") return;
+  const source = inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" };
+  const refusals = await dependentCapRefusals(source, inputs.contentHash, inputs.costCaps);
+  if (refusals.length === 0) return;
+  const name = inputs.owner.split("/").pop() ?? inputs.owner;
+  throw new Error(`${name}: uploading the training file: refused, nothing was uploaded, because a model declared on it would be refused:\n${refusals.map((r) => `  ${r}`).join("\n")}`);
 }
 
 async function checkSource(inputs: TrainingFileInputs): Promise<dynamic.CheckFailure | undefined> {
@@ -57,6 +71,7 @@ async function create(news: Record<string, unknown>): Promise<dynamic.CreateResu
     throw new Error(`the dataset ${inputs.path ?? ""} changed while pulumi was running (sha256 ${sha256}, expected ${inputs.contentHash}); run again`);
   }
   if (inputs.importFileId) return adopt(client, inputs, inputs.importFileId);
+  await refuseOverCaps(inputs);
   const name = uploadName(inputs);
   const { value, created } = await upload(client, bytes, name, inputs.purpose, inputs.uploadPartThresholdBytes, md5);
   if (!created) info(`${name}: already uploaded as ${value.id}; adopting it instead of uploading again`);

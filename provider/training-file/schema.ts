@@ -1,5 +1,6 @@
 /** Every input of a TrainingFile, declared once: its validation, its description, what a change does. */
 import { z } from "zod";
+import { costCapSchema } from "../cost-cap";
 import { field } from "../schema";
 
 /** Purposes the Files API accepts on upload. */
@@ -43,6 +44,11 @@ export const trainingFileSchema = z.object({
   uploadPartThresholdBytes: field(z.number().int().positive().max(FILES_API_LIMIT_BYTES).default(FILES_API_LIMIT_BYTES), {
     onChange: "update",
     description: "Files larger than this go through the Uploads API in 64 MB parts.",
+  }),
+  costCaps: field(z.array(costCapSchema).optional(), {
+    // What the models declared on this file may spend: checked before the upload, never compared.
+    onChange: "ignore",
+    description: "Set by each FineTunedModel class declared on this file: its cost cap, checked by check() before anything is uploaded.",
   }),
   validate: field(z.boolean().default(true), {
     onChange: "update",

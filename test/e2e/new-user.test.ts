@@ -1,0 +1,77 @@
+/**
+ * What a new user hits first, through the Automation API runner (the same engine as the CLI) against
+ * the emulator: cost caps that fail closed before anything is uploaded, previews that verify the key
+ * and base model without paying, and no API call at all for a preview with nothing to change.
+ */
+import { startEmulator, type RunningEmulator } from "../helpers/emulator";
+import { chatDataset } from "../helpers/provider-env";
+import { PulumiProject } from "../helpers/pulumi";
+
+jest.setTimeout(600_000);
+
+const KEY = "sk-new-user-test-3b9d";
+let emulator: RunningEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ timeScale: 200, apiKey: KEY });
+});
+afterAll(() => emulator?.stop());
+
+/** One TrainingFile and one FineTunedModel, with the model's settings from stack config. */
+const PROGRAM = `
+const pulumi = require("@pulumi/pulumi");
+const { TrainingFile, FineTunedModel } = require("pulumi-openai-finetune");
+const config = new pulumi.Config();
+const data = new TrainingFile("support-data", { path: "data/train.jsonl" });
+const model = new FineTunedModel("support-model", {
+  baseModel: config.require("baseModel"),
+  trainingFile: data,
+  hyperparameters: { nEpochs: 1 },
+  maxTrainingCostUsd: config.getNumber("cap"),
+  pricePerMillionTokens: config.getNumber("price"),
+  pollIntervalSeconds: 0.5,
+  progress: config.get("progress"),
+});
+exports.fineTunedModel = model.fineTunedModel;
+`;
+
+function project(name: string, apiKey = KEY): PulumiProject {
+  return new PulumiProject({ name, program: PROGRAM, baseURL: emulator.baseURL, apiKey, files: { "data/train.jsonl": chatDataset(30, name) } });
+}
+
+describe("a cost cap with no price known", () => {
+  it("fails an up without preview before any byte is uploaded, saying how to give a price", async () => {
+    // gpt-5 is served by the emulator but not in the model facts: no price.
+    const p = project("capnoprice");
+    await p.initStack("dev", { baseModel: "gpt-5", cap: "5" });
+    const up = await p.run(["up", "--stack", "dev"]);
+    expect(up.code).not.toBe(0);
+    expect(up.output).toMatch(/support-data: uploading the training file: refused, nothing was uploaded/);
+    expect(up.output).toMatch(/support-model: maxTrainingCostUsd is \$5\.00 but no training price is known for gpt-5/);
+    expect(up.output).toMatch(/pricePerMillionTokens/);
+    if (process.env.SHOW) console.log(up.output);
+    expect(up.output).toMatch(/OPENAI_FINETUNE_PRICES/);
+    const state = await emulator.state();
+    expect(state.files).toHaveLength(0);
+    expect(state.uploads).toHaveLength(0);
+    expect(state.jobs).toHaveLength(0);
+  });
+
+  it("fails the preview on the model that sets it", async () => {
+    const p = project("capnopricepreview");
+    await p.initStack("dev", { baseModel: "gpt-5", cap: "5" });
+    const preview = await p.run(["preview", "--stack", "dev"]);
+    expect(preview.code).not.toBe(0);
+    expect(preview.output).toMatch(/FineTunedModel resource 'support-model': property maxTrainingCostUsd value \{5\} has a problem: support-model: maxTrainingCostUsd is \$5\.00 but no training price is known for gpt-5/);
+  });
+
+  it("is enforced once a price is given", async () => {
+    const p = project("capprice");
+    // 30 short examples are a few thousand tokens: at $1,000,000 per 1M tokens far over a $1 cap.
+    await p.initStack("dev", { baseModel: "gpt-5", cap: "1", price: "1000000" });
+    const up = await p.run(["up", "--stack", "dev"]);
+    expect(up.code).not.toBe(0);
+    expect(up.output).toMatch(/support-model: estimated training cost \$[\d.,]+ exceeds maxTrainingCostUsd \$1\.00/);
+    expect((await emulator.state()).files).toHaveLength(0);
+  });
+});
