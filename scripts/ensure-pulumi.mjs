@@ -7,10 +7,13 @@
 // is safe.
 //
 // Order of attempts:
-//   1. a `pulumi` on PATH with `pulumi version` >= PULUMI_VERSION whose dir (or PATH)
-//      also has pulumi-language-nodejs;
+//   1. a `pulumi` on PATH with `pulumi version` >= PULUMI_VERSION (the first such, as a
+//      shell picks it; the cache dir counts when it is on PATH); its language host is the
+//      one next to it or the first pulumi-language-nodejs on PATH, as the engine looks. Without
+//      a host anywhere, it is still used (a WARNING says so) unless the cache has both;
 //   2. the cache ${PULUMI_HOME:-~/.pulumi}/versions/<ver>/bin (the same cache the
-//      official `pulumi` npm shim uses) if it holds a working pulumi + language host;
+//      official `pulumi` npm shim uses) if it holds a working pulumi and a language host
+//      (there or on PATH);
 //   3. the official npm shim (`pulumi` npm package), which downloads the release from
 //      the internet; bounded by a timeout, skipped cleanly offline;
 //   4. a build from the Go module proxy into that cache (needs `go`);
@@ -25,6 +28,7 @@
 //                                      language-host module when the proxy gives no Origin
 //   ENSURE_PULUMI_SKIP_PATH=1          ignore a pulumi found on PATH
 //   ENSURE_PULUMI_SKIP_NPM=1           do not try the npm shim download
+//   ENSURE_PULUMI_SKIP_GO=1            do not build from the Go module proxy
 //   ENSURE_PULUMI_REQUIRE_LANGUAGE_HOST=1
 //                                      fail instead of warning when only `pulumi` (no
 //                                      pulumi-language-nodejs) could be provided
@@ -321,7 +325,6 @@ function removeStaleTemps() {
 
 function cacheState() {
   const p = path.join(cacheBin, PULUMI);
-  const l = path.join(cacheBin, LANG_HOST);
   let pulumi = { ok: false, why: `${p} does not exist` };
   if (isExecutableFile(p)) {
     const r = pulumiVersion(p);
@@ -329,57 +332,67 @@ function cacheState() {
     else if (cmpVersion(r.parsed, PINNED) !== 0) pulumi = { ok: false, why: `${p} is ${r.version}, not ${V}` };
     else pulumi = { ok: true, version: r.version };
   }
-  const lang = isExecutableFile(l) ? languageHostRuns(l) : { ok: false, why: `${l} does not exist` };
+  const host = languageHostFor(p);
+  const lang = host ? { ok: true, path: host.path } : { ok: false, why: `no ${LANG_HOST} in ${cacheBin} nor on PATH` };
   return { pulumi, lang };
+}
+
+/**
+ * The language host the engine would use with this `pulumi`: the one next to it (or next to the
+ * binary a symlink points to), else the first on PATH (the engine looks there too).
+ */
+function languageHostFor(pulumiPath) {
+  let realDir = path.dirname(pulumiPath);
+  try { realDir = path.dirname(fs.realpathSync(pulumiPath)); } catch { /* keep */ }
+  for (const dir of new Set([path.dirname(pulumiPath), realDir])) {
+    const here = path.join(dir, LANG_HOST);
+    if (isExecutableFile(here) && languageHostRuns(here).ok) return { path: here, dir, where: 'next to it' };
+  }
+  const onPath = which(LANG_HOST).find((h) => languageHostRuns(h).ok);
+  return onPath ? { path: onPath, dir: path.dirname(pulumiPath), where: 'on PATH' } : null;
 }
 
 // ---------------------------------------------------------- attempt 1: PATH
 
+/**
+ * The first `pulumi` on PATH (as a shell would pick it) that is the CLI, not a script, at
+ * V or newer. `dir` is set when its language host is found too; `withoutHost` when it is
+ * usable but no host was found (next to it or on PATH).
+ */
 function tryPath() {
   const step = '1. pulumi on PATH';
   if (process.env.ENSURE_PULUMI_SKIP_PATH === '1') {
     fail(step, 'skipped (ENSURE_PULUMI_SKIP_PATH=1)');
-    return { dir: null, goodBinary: null };
+    return { dir: null, withoutHost: null };
   }
-  const cands = which(PULUMI).filter((p) => path.dirname(p) !== cacheBin);
+  const cands = which(PULUMI);
   if (!cands.length) {
     fail(step, 'no pulumi on PATH');
-    return { dir: null, goodBinary: null };
+    return { dir: null, withoutHost: null };
   }
   const whys = [];
-  let goodBinary = null;
+  let withoutHost = null;
   for (const p of cands) {
+    const where = path.dirname(p) === cacheBin ? ' (the cache dir, on PATH)' : '';
     if (isScript(p)) {
-      // Probably the npm shim: running it may try to download. Attempt 2/3 cover it.
+      // Probably the npm shim: running it may try to download. Attempts 2/3 cover it.
       whys.push(`${p} is a script (npm shim?), not the CLI`);
       continue;
     }
     const r = pulumiVersion(p);
     if (!r.ok) { whys.push(r.why); continue; }
     if (cmpVersion(r.parsed, PINNED) < 0) { whys.push(`${p} is ${r.version} < ${V}`); continue; }
-    // The dir on PATH, or (for a symlinked pulumi) the dir of the real binary.
-    let realDir = path.dirname(p);
-    try { realDir = path.dirname(fs.realpathSync(p)); } catch { /* keep */ }
-    for (const dir of [...new Set([path.dirname(p), realDir])]) {
-      const hostHere = path.join(dir, LANG_HOST);
-      if (isExecutableFile(hostHere) && languageHostRuns(hostHere).ok) {
-        log(`${step}: using ${path.join(dir, PULUMI)} (${r.version}) with ${hostHere}`);
-        return { dir, goodBinary: p };
-      }
+    const host = languageHostFor(p);
+    if (host) {
+      log(`${step}: found ${p}${where} (${r.version}) and ${host.path} (${host.where})`);
+      return { dir: host.dir, withoutHost: null };
     }
-    // Pulumi also finds language hosts on PATH; accept one found there.
-    const hostOnPath = which(LANG_HOST).find((h) => languageHostRuns(h).ok);
-    if (hostOnPath) {
-      log(`${step}: using ${p} (${r.version}); language host from PATH: ${hostOnPath}`);
-      return { dir: path.dirname(p), goodBinary: p };
-    }
-    // No language host: do not write into someone else's dir; the cache (attempts 2-4)
-    // gets a copy of this binary instead of a rebuild.
-    whys.push(`${p} is ${r.version} but no ${LANG_HOST} next to it or on PATH`);
-    if (!goodBinary && cmpVersion(r.parsed, PINNED) === 0) goodBinary = p;
+    log(`${step}: found ${p}${where} (${r.version}); no ${LANG_HOST} next to it or on PATH`);
+    withoutHost ??= { path: p, version: r.version };
   }
-  fail(step, whys.join('; '));
-  return { dir: null, goodBinary };
+  if (!withoutHost) fail(step, whys.join('; '));
+  else if (whys.length) log(`${step}: also on PATH, not usable: ${whys.join('; ')}`);
+  return { dir: null, withoutHost };
 }
 
 // ------------------------------------------------------- attempt 3: npm shim
@@ -557,8 +570,12 @@ function languageHostRevision(ctx) {
   return { rev: null, why: `the Go proxy gives no Origin (commit) for ${SDK_MOD}@${V}, and ${LANG_MOD} has no tags; set PULUMI_LANGUAGE_NODEJS_COMMIT=<commit of the sdk/${V} tag> (or a pseudo-version)` };
 }
 
-async function tryGoBuild(pathBinary) {
+async function tryGoBuild() {
   const step = '4. build from the Go module proxy';
+  if (process.env.ENSURE_PULUMI_SKIP_GO === '1') {
+    fail(step, 'skipped (ENSURE_PULUMI_SKIP_GO=1)');
+    return { pulumi: false, lang: false };
+  }
   const g = findGo();
   if (!g) {
     fail(step, 'no `go` on PATH nor at /usr/local/go/bin/go');
@@ -598,12 +615,6 @@ async function tryGoBuild(pathBinary) {
     }
 
     // --- pulumi
-    if (!st.pulumi.ok && pathBinary) {
-      log(`copying ${pathBinary} (${V}, from PATH) into the cache instead of building it`);
-      atomicCopy(pathBinary, path.join(cacheBin, PULUMI));
-      st = cacheState();
-      result.pulumi = st.pulumi.ok;
-    }
     if (!st.pulumi.ok) {
       const dir = path.join(buildRoot, 'pulumi');
       writeWrapper(dir, 'ensure-pulumi/pulumi-cli', `${PKG_MOD}/cmd/pulumi`, modInfo);
@@ -715,8 +726,18 @@ async function main() {
   // 2. cache
   let st = cacheState();
   if (st.pulumi.ok && st.lang.ok) {
-    log(`2. cache: ${cacheBin} has ${st.pulumi.version} and ${LANG_HOST}`);
+    log(`2. cache: ${cacheBin} has ${st.pulumi.version}; language host ${st.lang.path}`);
     return finish(cacheBin);
+  }
+  // A usable CLI on PATH lacks only the language host, which the cache lacks too: use the
+  // CLI the user installed rather than building a second one (10-20 min) for the host alone.
+  if (p.withoutHost) {
+    warnings.push(
+      `WARNING: using ${p.withoutHost.path} (${p.withoutHost.version}) from PATH, with NO ${LANG_HOST} next to it or on PATH. ` +
+        'Automation API inline programs work (they need no language host); `pulumi up` in a nodejs project directory does not. ' +
+        `Put ${LANG_HOST} on PATH, or set ENSURE_PULUMI_SKIP_PATH=1 to provision ${cacheBin} instead.`,
+    );
+    return finish(path.dirname(p.withoutHost.path));
   }
   fail('2. cache', [st.pulumi.ok ? null : st.pulumi.why, st.lang.ok ? null : st.lang.why].filter(Boolean).join('; '));
 
@@ -741,7 +762,7 @@ async function main() {
   }
 
   // 4. Go build
-  await tryGoBuild(p.goodBinary);
+  await tryGoBuild();
   st = cacheState();
   if (st.pulumi.ok && st.lang.ok) {
     fs.rmSync(noHostMark, { force: true });
