@@ -16,6 +16,7 @@ import { findOrCreate } from "../retry";
 import { canonicalJson, checkInputs, diffInputs, echoInputs, type CheckedInputs } from "../schema";
 import { effectiveMethod, epochsOf, inputsFromJob, jobParams, outputsFromJob, ownerMetadata } from "./job";
 import { fineTunedModelSchema, type FineTunedModelInputs, type FineTunedModelOutputs } from "./schema";
+import { verifyBaseModel, wouldTrain } from "./verify";
 import { FAILED_STATES, SUCCEEDED, isFinished, waitForJob } from "./wait";
 
 /** How far ahead a base model's retirement is worth a warning at every preview. */
@@ -23,7 +24,7 @@ export const RETIREMENT_WARNING_DAYS = 90;
 
 type Props = Record<string, unknown>;
 
-async function check(_olds: unknown, news: Props): Promise<dynamic.CheckResult> {
+async function check(olds: Props | undefined, news: Props): Promise<dynamic.CheckResult> {
   const checked = checkInputs(fineTunedModelSchema, news);
   const { inputs } = checked;
   const failures = checked.failures.length > 0 ? checked.failures : crossFieldFailures(checked);
@@ -31,7 +32,17 @@ async function check(_olds: unknown, news: Props): Promise<dynamic.CheckResult> 
   const credentials = missingCredentials();
   if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };
   const estimate = await estimateCost(checked);
+  // A cap refused for want of a price may come from a mistyped base model: saying so first helps more.
+  if (estimate.failure && !estimate.priceUnknown) return { inputs, failures: [estimate.failure] };
+  const refused = await verifyIfTraining(olds, news, checked);
+  if (refused) return { inputs, failures: [refused] };
   return estimate.failure ? { inputs, failures: [estimate.failure] } : { inputs: { ...inputs, ...estimate.outputs } };
+}
+
+/** One API call when this check leads to a training (create or replace); none otherwise. */
+async function verifyIfTraining(olds: Props | undefined, news: Props, { inputs, unknown }: CheckedInputs<FineTunedModelInputs>) {
+  if (inputs.importJobId || unknown.has("baseModel") || !wouldTrain(olds, news)) return undefined;
+  return verifyBaseModel(resourceName(inputs), inputs);
 }
 
 function crossFieldFailures({ inputs, unknown }: CheckedInputs<FineTunedModelInputs>): dynamic.CheckFailure[] {
@@ -71,7 +82,7 @@ async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInp
   const outputs = { estimatedTrainingTokens: report.billedTokens, estimatedCostUsd: report.estimatedCostUsd };
   const cap = inputs.maxTrainingCostUsd;
   const refusal = cap === undefined ? undefined : capRefusal(label, inputs.baseModel, report, cap);
-  if (refusal) return { failure: { property: "maxTrainingCostUsd", reason: refusal } };
+  if (refusal) return { failure: { property: "maxTrainingCostUsd", reason: refusal }, priceUnknown: report.estimatedCostUsd === null };
   return { outputs };
 }
 

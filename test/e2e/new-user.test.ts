@@ -75,3 +75,42 @@ describe("a cost cap with no price known", () => {
     expect((await emulator.state()).files).toHaveLength(0);
   });
 });
+
+describe("a preview that would train", () => {
+  it("fails with a wrong key, naming the resource and what was refused", async () => {
+    const p = project("wrongkey", "sk-wrong-key-0000");
+    await p.initStack("dev", { baseModel: "gpt-4o-mini-2024-07-18" });
+    const preview = await p.run(["preview", "--stack", "dev"]);
+    expect(preview.code).not.toBe(0);
+    expect(preview.output).toMatch(/support-model: checking the API key and base model gpt-4o-mini-2024-07-18 before training \(HTTP 401/);
+    expect(preview.output).toMatch(/fix `openai:apiKey`/);
+    expect(preview.output).not.toContain("sk-wrong-key-0000");
+  });
+
+  it("fails on a mistyped base model, suggesting the nearest known ids", async () => {
+    const p = project("typo");
+    await p.initStack("dev", { baseModel: "gpt-4.1-nano-2025-04-1", cap: "5" });
+    const preview = await p.run(["preview", "--stack", "dev"]);
+    expect(preview.code).not.toBe(0);
+    expect(preview.output).toMatch(/gpt-4\.1-nano-2025-04-1 is neither served by this endpoint \(HTTP 404\) nor in the model facts: did you mean gpt-4\.1-nano-2025-04-14/);
+    // The typo is the problem, not the cap it leaves without a price.
+    expect(preview.output).not.toMatch(/no training price is known/);
+  });
+
+  it("makes one call to verify, and an unchanged stack's preview makes none", async () => {
+    const p = project("noop");
+    await p.initStack("dev", { baseModel: "gpt-4o-mini-2024-07-18", cap: "5" });
+    const before = await emulator.state();
+    await p.ok(["preview", "--stack", "dev"]);
+    const after = await emulator.state();
+    expect(after.requests.total - before.requests.total).toBe(1);
+    const route = "GET /v1/models/{id}";
+    expect((after.requests.byRoute[route] ?? 0) - (before.requests.byRoute[route] ?? 0)).toBe(1);
+
+    await p.up("dev");
+    const settled = (await emulator.state()).requests.total;
+    await p.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
+    expect((await emulator.state()).requests.total).toBe(settled);
+    await p.ok(["destroy", "--yes", "--stack", "dev"]);
+  });
+});

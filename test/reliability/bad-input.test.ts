@@ -174,6 +174,15 @@ interface Outcome {
   requestsAfter: number;
 }
 
+/**
+ * Requests other than the one a preview that would train makes on purpose (the base model's
+ * `models.retrieve`, which checks the key and the model): none of those may happen at preview.
+ */
+const VERIFY_ROUTE = "GET /v1/models/{id}";
+function paidRequests(state: Awaited<ReturnType<RunningEmulator["state"]>>): number {
+  return state.requests.total - (state.requests.byRoute[VERIFY_ROUTE] ?? 0);
+}
+
 let emulator: RunningEmulator;
 const outcomes = new Map<string, Outcome>();
 
@@ -187,7 +196,7 @@ beforeAll(async () => {
   const worker = async () => {
     for (let c = queue.shift(); c; c = queue.shift()) {
       const result = await project.run(["preview", "--stack", "bad"], { env: { BAD_INPUT_CASE: slug(c.name) } });
-      outcomes.set(c.name, { result, requestsAfter: (await emulator.state()).requests.total });
+      outcomes.set(c.name, { result, requestsAfter: paidRequests(await emulator.state()) });
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -209,7 +218,7 @@ it.each(CASES.map((c) => [c.name, c] as const))("%s: the preview fails, names th
   expect(requestsAfter).toBe(0);
 });
 
-it("the same preview of a valid dataset and arguments passes, so each case fails for its own reason", () => {
+it("the same preview of a valid dataset and arguments passes, so each case fails for its own reason, with one call that verifies the key and base model", () => {
   const { result, requestsAfter } = outcomes.get(VALID_CASE.name)!;
   expect(result.output).toContain("model: 12 examples");
   expect(result.output).not.toContain("error:");
@@ -219,8 +228,10 @@ it("the same preview of a valid dataset and arguments passes, so each case fails
 
 it("the emulator received nothing at all", async () => {
   const state = await emulator.state();
-  expect(state.requests.total).toBe(0);
-  expect(state.received).toEqual([]);
+  expect(paidRequests(state)).toBe(0);
+  // Only the valid case got as far as verifying its base model: the bad ones fail before any call.
+  expect(state.requests.byRoute[VERIFY_ROUTE]).toBe(1);
+  expect(state.received.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v1/models/${BASE_MODEL}`]);
   expect(state.files).toEqual([]);
   expect(state.jobs).toEqual([]);
 });

@@ -28,6 +28,12 @@ async function modelInputs(extra: Record<string, unknown> = {}, examples = 12) {
   return result.inputs as Record<string, unknown>;
 }
 
+/** Calls other than the base model's `models.retrieve`, which a check that would train makes once. */
+async function nonVerifyingCalls(emulator: RunningEmulator): Promise<number> {
+  const { requests } = await emulator.state();
+  return requests.total - (requests.byRoute["GET /v1/models/{id}"] ?? 0);
+}
+
 async function partial(promise: Promise<unknown>): Promise<PartialResourceError> {
   const err = await promise.then(() => undefined, (e) => e);
   expect(err).toBeInstanceOf(PartialResourceError);
@@ -63,7 +69,7 @@ describe("FineTunedModel check()", () => {
     const { estimatedCostUsd } = ok.inputs as { estimatedCostUsd: number };
     const capped = await provider.check({}, { ...news, maxTrainingCostUsd: estimatedCostUsd / 2 });
     expect(capped.failures).toEqual([expect.objectContaining({ property: "maxTrainingCostUsd", reason: expect.stringMatching(/exceeds maxTrainingCostUsd/) })]);
-    expect(await apiCalls(emulator)).toBe(0);
+    expect(await nonVerifyingCalls(emulator)).toBe(0);
   });
 
   it("re-checks from the TrainingFile's hash without reading the dataset again", async () => {
@@ -78,7 +84,7 @@ describe("FineTunedModel check()", () => {
     expect(again.inputs).toMatchObject({ estimatedTrainingTokens: (first.inputs as Record<string, unknown>).estimatedTrainingTokens });
     const unhinted = await provider.check({}, { ...news, trainingFileHash: undefined });
     expect((unhinted.inputs as Record<string, number>).estimatedTrainingTokens).not.toBe((first.inputs as Record<string, number>).estimatedTrainingTokens);
-    expect(await apiCalls(emulator)).toBe(0);
+    expect(await nonVerifyingCalls(emulator)).toBe(0);
   });
 
   it("fails a dataset in the wrong format for the method, naming the line", async () => {
@@ -100,6 +106,25 @@ describe("FineTunedModel check()", () => {
     expect(model).not.toContain("[few_examples]");
     expect(dataset).toContain("[few_examples]");
     expect(dataset).not.toMatch(/\[(unknown_model|no_model)\]/);
+  });
+
+  it("verifies the key and base model with one call when it would train, and makes none for an unchanged resource", async () => {
+    const path = writeDataset(chatDataset(12));
+    const news = { ...valid, trainingDataset: { path } };
+    expect((await provider.check({}, news)).failures ?? []).toEqual([]);
+    expect((await emulator.state()).requests.byRoute).toEqual({ "GET /v1/models/{id}": 1 });
+    const checked = (await provider.check({}, news)).inputs as Record<string, unknown>;
+    const before = await apiCalls(emulator);
+    expect((await provider.check(checked, news)).failures ?? []).toEqual([]);
+    expect(await apiCalls(emulator)).toBe(before);
+    // A replacing change trains again: verified again.
+    await provider.check(checked, { ...news, suffix: "v2" });
+    expect(await apiCalls(emulator)).toBe(before + 1);
+  });
+
+  it("refuses an unknown base model the endpoint does not serve, suggesting the nearest ids", async () => {
+    const { failures } = await provider.check({}, { ...valid, baseModel: "gpt-4o-mini-2024-07-1" });
+    expect(failures).toEqual([expect.objectContaining({ property: "baseModel", reason: expect.stringMatching(/did you mean gpt-4o-mini-2024-07-18/) })]);
   });
 
   it("accepts unknown values at preview", async () => {
