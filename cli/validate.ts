@@ -7,10 +7,9 @@
  */
 import { statSync } from "node:fs";
 import { Option, type Command } from "commander";
+import { METHOD_TYPES } from "../provider/api-contract";
 import type { AnalyzeOptions, DatasetReport, FineTuneMethod } from "../provider/dataset/types";
 import { numberOption, usageError } from "./program";
-
-const METHODS: readonly FineTuneMethod[] = ["supervised", "dpo", "reinforcement"];
 
 interface ValidateFlags {
   model?: string;
@@ -36,7 +35,7 @@ export function register(program: Command): void {
     .usage("FILE [options]")
     .argument("<FILE>", "the JSONL dataset")
     .option("--model <M>", "base model (tokenizer, per-example token limit, price), e.g. gpt-4o-mini-2024-07-18")
-    .addOption(new Option("--method <X>", "fixes the expected format").choices(METHODS))
+    .addOption(new Option("--method <X>", "fixes the expected format").choices(METHOD_TYPES))
     .option("--epochs <N>", "n_epochs (default: OpenAI's auto rule)", epochs)
     .addOption(new Option("--n-epochs <N>").argParser(epochs).hideHelp())
     .option("--price <P>", "USD per 1M training tokens, overriding the model facts", numberOption((n) => (n < 0 ? "must not be negative" : null)))

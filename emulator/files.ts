@@ -4,6 +4,7 @@ import { rename, rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { FileObject } from "openai/resources/files";
+import { FILE_PURPOSES as UPLOAD_PURPOSES, STORED_FILE_PURPOSES } from "../provider/api-contract";
 import type { App } from "./app";
 import { badRequest, missingParam, notFound, unknownParam } from "./errors";
 import { baseHeaders, capture, paginate, queryEnum, type Ctx } from "./http";
@@ -12,8 +13,6 @@ import { parseMultipart } from "./multipart";
 import type { Router } from "./router";
 import type { FileRecord, Store } from "./store";
 
-export const UPLOAD_PURPOSES = ["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] as const;
-const LIST_PURPOSES = [...UPLOAD_PURPOSES, "assistants_output", "batch_output", "fine-tune-results"];
 const BATCH_EXPIRY_SECONDS = 30 * 24 * 3600;
 
 export function checkPurpose(purpose: unknown): FileObject["purpose"] {
@@ -157,7 +156,7 @@ async function create(ctx: Ctx, app: App): Promise<FileObject> {
 function list(ctx: Ctx, app: App) {
   sweepExpiredFiles(app);
   const purpose = ctx.query.get("purpose");
-  if (purpose && !LIST_PURPOSES.includes(purpose)) {
+  if (purpose && !(STORED_FILE_PURPOSES as readonly string[]).includes(purpose)) {
     throw badRequest(`Invalid value for 'purpose': '${purpose}'.`, "purpose", "invalid_value");
   }
   const order = queryEnum(ctx, "order", ["asc", "desc"] as const, "desc");

@@ -1,5 +1,15 @@
 /** Fine-tuning jobs API: create (validated like OpenAI), list, retrieve, cancel, pause, resume, events, checkpoints. */
 import type { App } from "./app";
+import {
+  HYPERPARAMETERS,
+  JOB_CREATE_PARAMS,
+  METADATA_LIMITS,
+  MAX_SUFFIX_CHARS,
+  METHOD_TYPES,
+  SEED_RANGE,
+  type HyperparameterRule,
+  type MethodType,
+} from "../provider/api-contract";
 import { findModel, parseFineTunedId } from "../provider/models";
 import { ApiError, badRequest, invalidType, invalidValue, missingParam, notFound, unknownParam } from "./errors";
 import { getFile } from "./files";
@@ -10,57 +20,29 @@ import type { Router } from "./router";
 import type { JobObject, JobRecord } from "./store";
 import { addEvent, cancelJob, fineTunedName, isTerminal, pauseJob, resumeJob } from "./training";
 
-type MethodType = "supervised" | "dpo" | "reinforcement";
-const METHODS: MethodType[] = ["supervised", "dpo", "reinforcement"];
-
-const HYPERPARAMETERS: Record<MethodType, Record<string, "int" | "float" | "effort">> = {
-  supervised: { batch_size: "int", learning_rate_multiplier: "float", n_epochs: "int" },
-  dpo: { batch_size: "int", learning_rate_multiplier: "float", n_epochs: "int", beta: "float" },
-  reinforcement: {
-    batch_size: "int",
-    learning_rate_multiplier: "float",
-    n_epochs: "int",
-    compute_multiplier: "float",
-    eval_interval: "int",
-    eval_samples: "int",
-    reasoning_effort: "effort",
-  },
-};
-
-const LIMITS: Record<string, [number, number]> = {
-  batch_size: [1, 256],
-  n_epochs: [1, 50],
-  eval_interval: [1, 1000],
-  eval_samples: [1, 1000],
-  learning_rate_multiplier: [0, 10],
-  beta: [0, 2],
-  compute_multiplier: [0, 10],
-};
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function checkHyperparameters(type: MethodType, value: unknown, param: string): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw invalidType(param, "object", value);
-  const spec = HYPERPARAMETERS[type];
+  const spec: Partial<Record<string, HyperparameterRule>> = HYPERPARAMETERS[type];
   for (const [key, v] of Object.entries(value)) {
-    const kind = spec[key];
+    const rule = spec[key];
     const p = `${param}.${key}`;
-    if (!kind) throw unknownParam(p);
+    if (!rule) throw unknownParam(p);
+    // "auto" is what the job object shows for every hyperparameter left unset, so it is accepted back.
     if (v === "auto") continue;
-    if (kind === "effort") {
-      if (!["default", "low", "medium", "high"].includes(v as string)) {
-        throw invalidValue(p, `Invalid value for '${p}': expected one of 'default', 'low', 'medium', 'high'.`);
+    if (rule.kind === "choice") {
+      if (!rule.values.includes(v as string)) {
+        throw invalidValue(p, `Invalid value for '${p}': expected one of ${rule.values.map((x) => `'${x}'`).join(", ")}.`);
       }
       continue;
     }
-    if (typeof v !== "number" || !Number.isFinite(v)) throw invalidType(p, kind === "int" ? "integer" : "number", v);
-    if (kind === "int" && !Number.isInteger(v)) throw invalidType(p, "integer", v);
-    const [min, max] = LIMITS[key]!;
-    const ok = kind === "int" ? v >= min && v <= max : v > min && v <= max;
-    if (!ok) {
-      throw invalidValue(p, `Invalid value for '${p}': ${v}. Expected 'auto' or a value ${kind === "int" ? `from ${min}` : `above ${min}`} to ${max}.`);
-    }
+    if (typeof v !== "number" || !Number.isFinite(v)) throw invalidType(p, rule.kind === "int" ? "integer" : "number", v);
+    if (rule.kind === "int" && !Number.isInteger(v)) throw invalidType(p, "integer", v);
+    const [ok, range] =
+      rule.kind === "int" ? [v >= rule.min && v <= rule.max, `from ${rule.min}`] : [v > rule.above && v <= rule.max, `above ${rule.above}`];
+    if (!ok) throw invalidValue(p, `Invalid value for '${p}': ${v}. Expected 'auto' or a value ${range} to ${rule.max}.`);
   }
   return { ...value };
 }
@@ -73,11 +55,12 @@ function checkMetadata(value: unknown): Record<string, string> | null {
   if (value === undefined || value === null) return null;
   if (!isObject(value)) throw invalidType("metadata", "object", value);
   const entries = Object.entries(value);
-  if (entries.length > 16) throw invalidValue("metadata", "Invalid 'metadata': too many keys (at most 16 are allowed).");
+  const { maxKeys, maxKeyChars, maxValueChars } = METADATA_LIMITS;
+  if (entries.length > maxKeys) throw invalidValue("metadata", `Invalid 'metadata': too many keys (at most ${maxKeys} are allowed).`);
   for (const [k, v] of entries) {
-    if (k.length > 64) throw invalidValue("metadata", `Invalid 'metadata': key '${k.slice(0, 20)}...' is longer than 64 characters.`);
+    if (k.length > maxKeyChars) throw invalidValue("metadata", `Invalid 'metadata': key '${k.slice(0, 20)}...' is longer than ${maxKeyChars} characters.`);
     if (typeof v !== "string") throw invalidType(`metadata.${k}`, "string", v);
-    if (v.length > 512) throw invalidValue(`metadata.${k}`, `Invalid 'metadata.${k}': value is longer than 512 characters.`);
+    if (v.length > maxValueChars) throw invalidValue(`metadata.${k}`, `Invalid 'metadata.${k}': value is longer than ${maxValueChars} characters.`);
   }
   return value as Record<string, string>;
 }
@@ -137,7 +120,7 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
       "fine_tuning_not_available",
     );
   }
-  const known = ["model", "training_file", "validation_file", "hyperparameters", "method", "integrations", "metadata", "seed", "suffix"];
+  const known: readonly string[] = JOB_CREATE_PARAMS;
   for (const key of Object.keys(body)) if (!known.includes(key)) throw unknownParam(key);
 
   if (body.model === undefined || body.model === null || body.model === "") throw missingParam("model");
@@ -147,12 +130,14 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
   const suffix = body.suffix ?? null;
   if (suffix !== null) {
     if (typeof suffix !== "string") throw invalidType("suffix", "string", suffix);
-    if (suffix.length > 64) throw invalidValue("suffix", `Invalid 'suffix': string too long. Expected a string with maximum length 64, but got a string with length ${suffix.length} instead.`);
+    if (suffix.length > MAX_SUFFIX_CHARS) throw invalidValue("suffix", `Invalid 'suffix': string too long. Expected a string with maximum length ${MAX_SUFFIX_CHARS}, but got a string with length ${suffix.length} instead.`);
     if (/[:\s]/.test(suffix)) throw invalidValue("suffix", "Invalid 'suffix': it may not contain ':' or whitespace.");
   }
   const seed = body.seed ?? null;
   if (seed !== null && (typeof seed !== "number" || !Number.isInteger(seed))) throw invalidType("seed", "integer", seed);
-  if (seed !== null && ((seed as number) < 0 || (seed as number) > 2147483647)) throw invalidValue("seed", "Invalid 'seed': must be between 0 and 2147483647.");
+  if (seed !== null && ((seed as number) < SEED_RANGE.min || (seed as number) > SEED_RANGE.max)) {
+    throw invalidValue("seed", `Invalid 'seed': must be between ${SEED_RANGE.min} and ${SEED_RANGE.max}.`);
+  }
   const metadata = checkMetadata(body.metadata);
   const integrations = checkIntegrations(body.integrations);
 
@@ -164,8 +149,9 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
     const m = body.method;
     if (!isObject(m)) throw invalidType("method", "object", m);
     if (m.type === undefined) throw missingParam("method.type");
-    if (!METHODS.includes(m.type as MethodType)) {
-      throw invalidValue("method.type", `Invalid value for 'method.type': '${String(m.type)}'. Supported values are: 'supervised', 'dpo', 'reinforcement'.`);
+    if (!(METHOD_TYPES as readonly unknown[]).includes(m.type)) {
+      const supported = METHOD_TYPES.map((t) => `'${t}'`).join(", ");
+      throw invalidValue("method.type", `Invalid value for 'method.type': '${String(m.type)}'. Supported values are: ${supported}.`);
     }
     type = m.type as MethodType;
     for (const key of Object.keys(m)) {
@@ -223,7 +209,7 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
     model: jobModel,
     organization_id: ORGANIZATION_ID,
     result_files: [],
-    seed: (seed as number | null) ?? Math.floor(Math.random() * 2147483647),
+    seed: (seed as number | null) ?? Math.floor(Math.random() * SEED_RANGE.max),
     status: "validating_files",
     trained_tokens: null,
     training_file: trainingFile,

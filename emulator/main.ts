@@ -6,6 +6,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { createProgram, numberOption, runProgram } from "../cli/program";
+import { FILES_API_LIMIT_BYTES } from "../provider/api-contract";
 import type { EmulatorOptions } from "./app";
 
 /**
@@ -34,7 +35,7 @@ export function declareEmulatorOptions(command: Command): Command {
       "--max-file-bytes <N>",
       "Files API upload limit (OpenAI's is 512 MB)",
       numberOption((n) => (Number.isInteger(n) && n >= 1 ? null : "must be a positive integer")),
-      512 * 1024 * 1024,
+      FILES_API_LIMIT_BYTES,
     )
     .addHelpText("after", "\nAdmin API (no auth): GET /_emulator/state, POST /_emulator/faults, POST /_emulator/reset");
 }

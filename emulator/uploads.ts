@@ -4,6 +4,7 @@ import { createReadStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import type { Upload } from "openai/resources/uploads/uploads";
 import type { UploadPart } from "openai/resources/uploads/parts";
+import { MAX_UPLOAD_BYTES, MAX_UPLOAD_PART_BYTES, UPLOAD_TTL_SECONDS } from "../provider/api-contract";
 import type { App } from "./app";
 import { badRequest, invalidType, missingParam, notFound, unknownParam } from "./errors";
 import { addFile, checkExpiresAfter, checkFilenameForPurpose, checkPurpose } from "./files";
@@ -13,9 +14,6 @@ import { parseMultipart } from "./multipart";
 import type { Router } from "./router";
 import type { UploadRecord } from "./store";
 
-export const MAX_PART_BYTES = 64 * 1024 * 1024;
-export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024 * 1024;
-const UPLOAD_TTL_SECONDS = 3600;
 
 /** Uploads being completed right now (a second complete must not race the first). */
 const completing = new Set<string>();
@@ -102,7 +100,7 @@ async function addPart(ctx: Ctx, app: App): Promise<UploadPart> {
   const form = await parseMultipart(ctx.req, {
     dir: app.store.blobDir,
     fileFields: ["data"],
-    maxFileBytes: MAX_PART_BYTES,
+    maxFileBytes: MAX_UPLOAD_PART_BYTES,
     fileTooLarge: () => badRequest("Part is too large: each Part can be at most 64 MB.", "data", "part_too_large"),
     onChunk: (chunk) => capture(ctx, chunk),
   });

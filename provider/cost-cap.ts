@@ -5,6 +5,7 @@
  * and creates the file before the model's check can run: the model's inputs wait for the file's id).
  */
 import { z } from "zod";
+import { METHOD_TYPES } from "./api-contract";
 import { analyzeDataset, type DatasetReport } from "./dataset";
 import type { DatasetSource } from "./preflight";
 import { describeEstimate, formatUsd } from "./preflight";
@@ -13,7 +14,7 @@ import { describeEstimate, formatUsd } from "./preflight";
 export const costCapSchema = z.object({
   resource: z.string().min(1),
   baseModel: z.string().min(1),
-  method: z.enum(["supervised", "dpo", "reinforcement"]),
+  method: z.enum(METHOD_TYPES),
   nEpochs: z.union([z.literal("auto"), z.number()]).optional(),
   maxTrainingCostUsd: z.number().nonnegative(),
   pricePerMillionTokens: z.number().nonnegative().optional(),

@@ -1,8 +1,10 @@
+import type { MethodType } from "../api-contract";
+
 /** The training formats a JSONL dataset can be in. */
 export type DatasetFormat = "chat" | "dpo" | "reinforcement" | "prompt_completion";
 
 /** The fine-tuning methods of the API; each fixes the format its data must have. */
-export type FineTuneMethod = "supervised" | "dpo" | "reinforcement";
+export type FineTuneMethod = MethodType;
 
 /** Tokenizer encodings used by fine-tunable models. */
 export type TokenEncoding = "o200k_base" | "cl100k_base";

@@ -1,29 +1,36 @@
 /** Every input of a FineTunedModel, declared once: its validation, its description, what a change does. */
 import { z } from "zod";
+import { HYPERPARAMETERS, MAX_SUFFIX_CHARS, METADATA_LIMITS, METHOD_TYPES, SEED_RANGE, type HyperparameterRule } from "../api-contract";
 import { field } from "../schema";
 
 const auto = z.literal("auto");
 
+/** "auto" or a value in the API's range for this hyperparameter (from the API contract). */
+function ranged(rule: HyperparameterRule) {
+  if (rule.kind === "choice") throw new TypeError("a choice is an enum, not a range");
+  const n = rule.kind === "int" ? z.number().int().min(rule.min) : z.number().gt(rule.above);
+  return z.union([auto, n.max(rule.max)]).optional();
+}
+const { supervised, dpo, reinforcement } = HYPERPARAMETERS;
+
 export const hyperparametersSchema = z
   .object({
-    nEpochs: z.union([auto, z.number().int().min(1).max(50)]).optional(),
-    batchSize: z.union([auto, z.number().int().min(1).max(256)]).optional(),
-    learningRateMultiplier: z.union([auto, z.number().positive().max(10)]).optional(),
+    nEpochs: ranged(supervised.n_epochs),
+    batchSize: ranged(supervised.batch_size),
+    learningRateMultiplier: ranged(supervised.learning_rate_multiplier),
   })
   .strict();
 
-const dpoHyperparameters = hyperparametersSchema.extend({ beta: z.union([auto, z.number().positive().max(2)]).optional() }).strict();
+const dpoHyperparameters = hyperparametersSchema.extend({ beta: ranged(dpo.beta) }).strict();
 
 const reinforcementHyperparameters = hyperparametersSchema
   .extend({
-    computeMultiplier: z.union([auto, z.number().positive().max(10)]).optional(),
-    evalInterval: z.union([auto, z.number().int().positive()]).optional(),
-    evalSamples: z.union([auto, z.number().int().positive()]).optional(),
-    reasoningEffort: z.enum(["default", "low", "medium", "high"]).optional(),
+    computeMultiplier: ranged(reinforcement.compute_multiplier),
+    evalInterval: ranged(reinforcement.eval_interval),
+    evalSamples: ranged(reinforcement.eval_samples),
+    reasoningEffort: z.enum(reinforcement.reasoning_effort.values).optional(),
   })
   .strict();
-
-const METHOD_TYPES = ["supervised", "dpo", "reinforcement"];
 
 export const methodSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("supervised"), hyperparameters: hyperparametersSchema.optional() }).strict(),
@@ -52,10 +59,13 @@ export const wandbIntegrationSchema = z
 /** The API allows 16 metadata keys; the provider uses these two to find its own jobs again. */
 export const OWNER_KEY = "pulumi_owner";
 export const INPUTS_KEY = "pulumi_inputs";
-const MAX_USER_METADATA_KEYS = 16 - 2;
+const MAX_USER_METADATA_KEYS = METADATA_LIMITS.maxKeys - 2;
 
 const metadataSchema = z
-  .record(z.string().min(1).max(64, "metadata keys are at most 64 characters"), z.string().max(512, "metadata values are at most 512 characters"))
+  .record(
+    z.string().min(1).max(METADATA_LIMITS.maxKeyChars, `metadata keys are at most ${METADATA_LIMITS.maxKeyChars} characters`),
+    z.string().max(METADATA_LIMITS.maxValueChars, `metadata values are at most ${METADATA_LIMITS.maxValueChars} characters`),
+  )
   .refine((m) => Object.keys(m).length <= MAX_USER_METADATA_KEYS, `at most ${MAX_USER_METADATA_KEYS} keys (the API allows 16; the provider uses 2)`)
   .refine((m) => !Object.keys(m).some((k) => k.startsWith("pulumi_")), "keys starting with `pulumi_` are reserved for the provider");
 
@@ -90,10 +100,10 @@ export const fineTunedModelSchema = z.object({
     description: "Supervised hyperparameters (shorthand for method supervised).",
   }),
   suffix: field(
-    z.string().min(1).max(64, "the API allows at most 64 characters").regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, - and _ only").optional(),
+    z.string().min(1).max(MAX_SUFFIX_CHARS, `the API allows at most ${MAX_SUFFIX_CHARS} characters`).regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, - and _ only").optional(),
     { onChange: "replace", description: "Up to 64 characters added to the fine-tuned model's name." },
   ),
-  seed: field(z.number().int().min(0).max(2147483647).optional(), { onChange: "replace", description: "Training seed, for reproducibility." }),
+  seed: field(z.number().int().min(SEED_RANGE.min).max(SEED_RANGE.max).optional(), { onChange: "replace", description: "Training seed, for reproducibility." }),
   metadata: field(metadataSchema.optional(), {
     onChange: "update",
     description: "Job metadata. The API cannot change an existing job's metadata: a change is recorded and applies to the next training.",

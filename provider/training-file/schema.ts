@@ -1,13 +1,10 @@
 /** Every input of a TrainingFile, declared once: its validation, its description, what a change does. */
 import { z } from "zod";
+import { FILE_PURPOSES, FILES_API_LIMIT_BYTES } from "../api-contract";
 import { costCapSchema } from "../cost-cap";
 import { field } from "../schema";
 
-/** Purposes the Files API accepts on upload. */
-export const FILE_PURPOSES = ["fine-tune", "assistants", "batch", "vision", "user_data", "evals"] as const;
-
-/** The Files API's own limit; larger files go through the Uploads API in parts. */
-export const FILES_API_LIMIT_BYTES = 512 * 1024 * 1024;
+export { FILE_PURPOSES, FILES_API_LIMIT_BYTES };
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest");
 
