@@ -7,6 +7,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import OpenAI from "openai";
 import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
 import { configureProvider, createClient, missingCredentials } from "../client";
+import { now } from "../clock";
 import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
 import { info, warn } from "../log";
 import { findModel } from "../models";
@@ -98,7 +99,7 @@ async function diff(_id: string, olds: Props, news: Props): Promise<dynamic.Diff
 /** From state only: a no-op preview makes no API call. */
 function warnIfRetiring(olds: Partial<FineTunedModelOutputs>): void {
   if (!olds.baseModelShutdownDate) return;
-  const days = Math.ceil((Date.parse(olds.baseModelShutdownDate) - Date.now()) / 86_400_000);
+  const days = Math.ceil((Date.parse(olds.baseModelShutdownDate) - now()) / 86_400_000);
   if (!(days <= RETIREMENT_WARNING_DAYS)) return;
   const when = days < 0 ? `retired on ${olds.baseModelShutdownDate}` : `retires on ${olds.baseModelShutdownDate} (in ${days} days)`;
   warn(`${olds.fineTunedModel ?? olds.jobId}: its base model ${olds.baseModel} ${when}; the fine-tuned model stops serving then`);

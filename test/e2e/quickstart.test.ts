@@ -1,5 +1,5 @@
 /**
- * What the Pulumi engine decides, through the real CLI: create, no perpetual diff, replace on new bytes
+ * What the Pulumi engine decides, through the Automation API runner (the engine `pulumi up` runs): create, no perpetual diff, replace on new bytes
  * with the new model trained before the old one is deleted, no change for moved bytes, in-place updates
  * with no API call, refresh of out-of-band deletions, destroy.
  */

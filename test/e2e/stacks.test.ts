@@ -1,6 +1,6 @@
 /**
  * Several environments of one project, the key as a stack secret, and importing a job trained outside
- * Pulumi, through the real CLI.
+ * Pulumi, through the Automation API runner (the Pulumi engine; `stack` and `config` commands by the CLI).
  */
 import { startEmulator, type RunningEmulator } from "../helpers/emulator";
 import { chatDataset } from "../helpers/provider-env";
@@ -79,8 +79,17 @@ describe("a base model close to retirement", () => {
     const shutdown = (await emulator.client().models.retrieve("gpt-3.5-turbo-0125")) as { shutdown_date?: string };
     expect(shutdown.shutdown_date).toBe("2027-01-20");
     const before = (await emulator.state()).requests.total;
-    const preview = await project.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
-    expect(preview.output).toMatch(/its base model gpt-3\.5-turbo-0125 (retires|retired) on 2027-01-20/);
+    // The provider's clock, fixed (OPENAI_FINETUNE_NOW), so the warning is the same whatever today is.
+    const previewOn = (day: string) => project.run(["preview", "--expect-no-changes", "--stack", "dev"], { env: { OPENAI_FINETUNE_NOW: day } });
+    const soon = await previewOn("2026-12-02");
+    expect(soon.code).toBe(0);
+    expect(soon.output).toContain("its base model gpt-3.5-turbo-0125 retires on 2027-01-20 (in 49 days); the fine-tuned model stops serving then");
+    const after = await previewOn("2027-02-01");
+    expect(after.code).toBe(0);
+    expect(after.output).toContain("its base model gpt-3.5-turbo-0125 retired on 2027-01-20; the fine-tuned model stops serving then");
+    const farAhead = await previewOn("2026-06-01");
+    expect(farAhead.code).toBe(0);
+    expect(farAhead.output).not.toContain("gpt-3.5-turbo-0125 retire");
     expect((await emulator.state()).requests.total).toBe(before);
     await project.ok(["destroy", "--yes", "--stack", "dev"]);
   });

@@ -24,7 +24,8 @@ describe("SDK error classes", () => {
     const res = await fetch(`${emu.baseURL}/models`);
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: { message: expect.stringMatching(/didn't provide an API key/), type: "invalid_request_error", param: null, code: null } });
-    await expect(emu.client().models.list()).resolves.toBeDefined();
+    const listed = await emu.client().models.list();
+    expect(listed.data.map((m) => m.id)).toContain("gpt-4o-mini-2024-07-18");
   });
 
   it("NotFoundError for unknown objects and URLs, with the error envelope", async () => {

@@ -1,12 +1,15 @@
 /**
- * Real Pulumi CLI runs against the packed package, as a user installs it: `npm pack` once, installed
- * once into a template project whose node_modules each test project links to.
+ * Pulumi projects against the packed package, as a user installs it: `npm pack` once, installed
+ * once into a template project whose node_modules each test project links to. The operations that
+ * run the program go through the Automation API runner (scripts/pulumi-run.js: the same engine as
+ * `pulumi up`, but the program transpiled only), so every program is type-checked here first.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as ts from "typescript";
 import { ensurePulumi, pulumiEnv, ROOT } from "../../scripts/pulumi-env";
 
 export interface RunResult {
@@ -79,6 +82,41 @@ function withLock(lock: string, work: () => void): void {
   }
 }
 
+/**
+ * The type errors of a program (`.js` checked as JavaScript, `.ts` as TypeScript), resolved from
+ * `dir`'s node_modules: the packed package's own types, as a user's editor and `pulumi up` (which
+ * type-checks TypeScript) see them. Empty when it type-checks.
+ */
+export function typeErrors(file: string): string[] {
+  const options: ts.CompilerOptions = {
+    allowJs: true,
+    checkJs: true,
+    noEmit: true,
+    strict: file.endsWith(".ts"),
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    typeRoots: [join(ROOT, "node_modules/@types")],
+    types: ["node"],
+  };
+  const program = ts.createProgram([file], options);
+  const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => join(file, ".."), getNewLine: () => "\n" };
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.formatDiagnostic(d, host).trim());
+}
+
+/** Programs already found to type-check against this build of the package (by content hash). */
+function typeCheckOnce(file: string): void {
+  const key = createHash("sha256").update(readFileSync(file)).update(file.slice(file.lastIndexOf("."))).digest("hex").slice(0, 16);
+  const mark = join(installedPackage(), "type-checked", key);
+  if (existsSync(mark)) return;
+  const errors = typeErrors(file);
+  if (errors.length) throw new Error(`the test program ${file} does not type-check against the packed package:\n${errors.join("\n")}`);
+  mkdirSync(join(mark, ".."), { recursive: true });
+  writeFileSync(mark, "");
+}
+
 let binDir: string | undefined;
 export function pulumiBinDir(): string {
   binDir ??= ensurePulumi({ quiet: true });
@@ -108,7 +146,7 @@ export class PulumiProject {
     writeFileSync(join(this.dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n`);
     writeFileSync(join(this.dir, "package.json"), JSON.stringify({ name, private: true }));
     symlinkSync(join(installedPackage(), "node_modules"), join(this.dir, "node_modules"));
-    this.write("index.js", options.program);
+    typeCheckOnce(this.write("index.js", options.program));
     for (const [path, content] of Object.entries(options.files ?? {})) this.write(path, content);
     this.env = pulumiEnv({ binDir: pulumiBinDir(), stateDir: this.stateDir, baseURL: options.baseURL, apiKey: options.apiKey, passphrase: "e2e-passphrase" });
     if (options.apiKey === undefined) delete this.env.OPENAI_API_KEY;

@@ -1,10 +1,10 @@
 /**
- * Secrets (issue 6, item 6), through the real Pulumi CLI and an emulator that accepts only SECRET: with
+ * Secrets (issue 6, item 6), through the Automation API runner (the Pulumi engine) and an emulator that accepts only SECRET: with
  * the key as a secret stack config value, and separately as OPENAI_API_KEY, a stack is deployed,
  * previewed, refreshed, failed (a job that fails in training) and destroyed. The key must appear nowhere
- * but in the auth header: not in `pulumi stack export`, the state files, any CLI output (also with the
- * engine's verbose logs), error messages, or anything else the emulator received. The dataset's content
- * (a marker in every example) must appear in no CLI output or log, nor in state.
+ * but in the auth header: not in `pulumi stack export`, the state files, any runner or CLI output (also with
+ * the engine's verbose logs), error messages, or anything else the emulator received. The dataset's content
+ * (a marker in every example) must appear in no runner or CLI output or log, nor in state.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -90,7 +90,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator?.stop());
 
-/** The engine's own log lines, as the CLI writes them at -v=9 (JSON, one per line). */
+/** The engine's own log lines, as it writes them at -v=9 (JSON, one per line). */
 function engineLogLines(text: string): number {
   return text.split("\n").filter((line) => line.startsWith('{"time":') && line.includes('"level":')).length;
 }
@@ -108,7 +108,7 @@ async function campaign(how: "config" | "env") {
   });
   delete project.env.AZURE_OPENAI_API_KEY;
 
-  /** Every CLI run's output, by what it was. */
+  /** Every run's output (runner or CLI), by what it was. */
   const outputs: { what: string; result: RunResult }[] = [];
   /** Everything the emulator held after each step (received requests, jobs, files, audit log). */
   const emulatorViews: { what: string; json: string; served: number }[] = [];
@@ -131,7 +131,7 @@ async function campaign(how: "config" | "env") {
   const up = await step("up (-v=9)", verboseRun(project, "up", stack));
   const preview = await cli("preview", ["preview", "--stack", stack, "--expect-no-changes"]);
   const previewVerbose = await step("preview (-v=9)", verboseRun(project, "preview", stack));
-  // scripts/pulumi-run.js's own flag: the program's debug messages (the CLI's stderr is kept only on failure).
+  // scripts/pulumi-run.js's own flag: the program's debug messages (the engine's stderr is kept only on failure).
   const previewDebug = await cli("preview --log-verbosity 9", ["preview", "--stack", stack, "--log-verbosity", "9"]);
   const refresh = await cli("refresh", ["refresh", "--yes", "--stack", stack]);
   await cli("stack output", ["stack", "output", "--json", "--show-secrets", "--stack", stack]);
@@ -259,12 +259,12 @@ describe.each([
     expect(Math.max(...result.emulatorViews.map((v) => v.served))).toBeLessThanOrEqual(500);
   });
 
-  it("the key appears nowhere: stack export, state files, CLI output (also -v=9), errors, what the emulator received", () => {
+  it("the key appears nowhere: stack export, state files, runner and CLI output (also -v=9), errors, what the emulator received", () => {
     expect(result.keyFindings).toEqual([]);
     expect(result.secretBytesFound).toBe(0);
   });
 
-  it("the dataset's content appears in no CLI output or log (also -v=9), nor in state", () => {
+  it("the dataset's content appears in no runner or CLI output or log (also -v=9), nor in state", () => {
     expect(result.markerFindings).toEqual([]);
   });
 });

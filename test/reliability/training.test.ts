@@ -1,5 +1,5 @@
 /**
- * Long waits and what the API does during them, through the real CLI: a wait deadline that saves the
+ * Long waits and what the API does during them, through the Automation API runner (the Pulumi engine): a wait deadline that saves the
  * job and resumes it, an emulator restart in the middle of training, jobs that fail, and an organisation
  * refused new jobs.
  */

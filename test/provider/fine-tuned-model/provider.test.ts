@@ -148,7 +148,8 @@ describe("FineTunedModel lifecycle", () => {
     expect(outs.fineTunedModel).toMatch(new RegExp(`^ft:${BASE}:[^:]+:support:`));
     expect(outs.checkpoints).toHaveLength(3);
     expect(outs.resultFiles.length).toBeGreaterThan(0);
-    expect(outs).toHaveProperty("baseModelShutdownDate");
+    // The emulator's catalog (as the API's models.retrieve reports it).
+    expect(outs.baseModelShutdownDate).toBe("2027-06-30");
   });
 
   it("adopts the job an interrupted create started instead of paying for a second one", async () => {
@@ -278,5 +279,35 @@ describe("FineTunedModel lifecycle", () => {
     const err = await partial(provider.create(await modelInputs({ waitTimeoutMinutes: 0.0001 })));
     await provider.delete(err.id, err.properties);
     expect((await emulator.state()).jobs[0].status).toBe("cancelled");
+  });
+});
+
+describe("the base model's retirement warning, judged by OPENAI_FINETUNE_NOW", () => {
+  const olds = { jobId: "ftjob-x", fineTunedModel: "ft:gpt-3.5-turbo-0125:org::abc", baseModel: "gpt-3.5-turbo-0125", baseModelShutdownDate: "2027-01-20", status: "succeeded" };
+  afterEach(() => delete process.env.OPENAI_FINETUNE_NOW);
+
+  async function warningsOfDiff(nowIso: string): Promise<string[]> {
+    process.env.OPENAI_FINETUNE_NOW = nowIso;
+    const warn = jest.spyOn(pulumi.log, "warn");
+    try {
+      await provider.diff!("ftjob-x", olds, {});
+      return warn.mock.calls.map(([message]) => message);
+    } finally {
+      warn.mockRestore();
+    }
+  }
+
+  it.each([
+    ["2026-12-02", ["ft:gpt-3.5-turbo-0125:org::abc: its base model gpt-3.5-turbo-0125 retires on 2027-01-20 (in 49 days); the fine-tuned model stops serving then"]],
+    ["2026-10-22", ["ft:gpt-3.5-turbo-0125:org::abc: its base model gpt-3.5-turbo-0125 retires on 2027-01-20 (in 90 days); the fine-tuned model stops serving then"]],
+    ["2026-10-21", []],
+    ["2027-02-01", ["ft:gpt-3.5-turbo-0125:org::abc: its base model gpt-3.5-turbo-0125 retired on 2027-01-20; the fine-tuned model stops serving then"]],
+  ])("on %s warns %j", async (nowIso, expected) => {
+    expect(await warningsOfDiff(nowIso)).toEqual(expected);
+    expect(await apiCalls(emulator)).toBe(0);
+  });
+
+  it("refuses a malformed OPENAI_FINETUNE_NOW, naming it", async () => {
+    await expect(warningsOfDiff("next tuesday")).rejects.toThrow('OPENAI_FINETUNE_NOW must be an ISO date or date-time (e.g. 2026-12-02), got "next tuesday"');
   });
 });
