@@ -50,6 +50,12 @@ export class Emulator implements App, AdminHost {
     const server = createServer({ requestTimeout: 0, maxHeaderSize: 16 * 1024 }, (req, res) => {
       void this.handle(req, res);
     });
+    // Clients reuse an idle connection until the advertised keep-alive timeout (5 s) minus a margin;
+    // one whose event loop is starved (a loaded CI machine, a synchronous build of a large body) can
+    // send on it later than that, and the server's close (at 5 + 1 s by default) then meets the
+    // request: ECONNRESET. Idle connections are kept a minute past what is advertised; stop() still
+    // closes them at once.
+    server.keepAliveTimeoutBuffer = 60_000;
     server.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));

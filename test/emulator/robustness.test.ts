@@ -184,3 +184,34 @@ describe("bad input gets a 4xx with the error envelope, and the server keeps ser
     expect((await emu.state()).received[1]).toMatchObject({ path: "/v1/files", body: "refused body" });
   });
 });
+
+describe("kept-alive connections", () => {
+  /** Two requests on one connection, the second `idleMs` after the first answer. */
+  function twoRequestsOneConnection(idleMs: number): Promise<{ keepAlive: string | undefined; answers: number }> {
+    const { port } = new URL(emu.url);
+    const req = `GET /v1/models HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${emu.apiKey}\r\n\r\n`;
+    return new Promise((resolve) => {
+      const socket = connect(Number(port), "127.0.0.1");
+      let keepAlive: string | undefined;
+      let answers = 0;
+      socket.on("data", (chunk) => {
+        const text = chunk.toString("latin1");
+        if (!text.startsWith("HTTP/1.1 200")) return;
+        answers++;
+        if (answers === 1) {
+          keepAlive = /^keep-alive: (.*)\r$/im.exec(text)?.[1];
+          setTimeout(() => socket.write(req), idleMs);
+        } else socket.end();
+      });
+      socket.on("error", () => undefined);
+      socket.on("close", () => resolve({ keepAlive, answers }));
+      socket.write(req);
+    });
+  }
+
+  // The ECONNRESET flake: a client whose event loop was starved reused a connection after the
+  // server had closed it (at the advertised 5 s plus Node's default 1 s buffer).
+  it("answers a client that reuses one later than the advertised timeout", async () => {
+    expect(await twoRequestsOneConnection(7_000)).toEqual({ keepAlive: "timeout=5", answers: 2 });
+  }, 20_000);
+});
