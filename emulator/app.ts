@@ -12,6 +12,8 @@ export interface EmulatorOptions {
   apiKey: string | null;
   /** Files API upload limit (OpenAI: 512 MB). */
   maxFileBytes: number;
+  /** Added before every chat completion answer (ms), to exercise clients' concurrency; default 0. */
+  chatLatencyMs?: number;
 }
 
 export interface App {

@@ -14,6 +14,7 @@ import type { Router } from "./router";
 import type { Example } from "./dataset";
 import type { JobRecord } from "./store";
 import { countTokens, encodingFor } from "./tokens";
+import { tokenOverlap } from "../provider/evaluation/similarity";
 
 // ---------------------------------------------------------------------------------------------
 // Similarity index per job
@@ -59,8 +60,8 @@ function indexFor(app: App, job: JobRecord): Index {
   return index;
 }
 
-/** The reply of the most similar training example (ties: the earliest example). */
-export function nearestReply(index: Index, query: string): string | null {
+/** The most similar training example (ties: the earliest example). */
+export function nearestExample(index: Index, query: string): Example | null {
   if (!index.examples.length) return null;
   const q = termCounts(query);
   let best = 0;
@@ -82,7 +83,7 @@ export function nearestReply(index: Index, query: string): string | null {
       best = i;
     }
   }
-  return index.examples[best]!.reply;
+  return index.examples[best]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,8 +135,14 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
   const query = contentText(lastUser?.content);
 
   let reply: string;
-  if (serving.kind === "fine-tuned") {
-    reply = nearestReply(indexFor(app, serving.job), query) ?? "";
+  let toolCalls: ToolCall[] | undefined;
+  const rubric = rubricRequest(body, messages);
+  if (rubric !== undefined) {
+    reply = rubric;
+  } else if (serving.kind === "fine-tuned") {
+    const nearest = nearestExample(indexFor(app, serving.job), query);
+    toolCalls = nearest?.toolCalls ? toolCallsOf(nearest.toolCalls) : undefined;
+    reply = toolCalls ? "" : (nearest?.reply ?? "");
   } else {
     reply = `This is ${model} served by the openai-finetune emulator. Base models do not know your training data; fine-tune one to get answers from it.`;
   }
@@ -145,15 +152,15 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
     texts.push(m.role, contentText(m.content));
     if (typeof m.name === "string") texts.push(m.name);
   }
-  texts.push(reply);
+  texts.push(toolCalls ? JSON.stringify(toolCalls) : reply);
   const counted = await countTokens({
     encoding: encodingFor(serving.kind === "fine-tuned" ? serving.job.base : model),
     texts,
     maxLastTokens: typeof maxTokens === "number" ? maxTokens : undefined,
   });
   const completion = counted.counts.pop()!;
-  let finish: "stop" | "length" = "stop";
-  if (counted.truncated !== undefined) {
+  let finish: "stop" | "length" | "tool_calls" = toolCalls ? "tool_calls" : "stop";
+  if (counted.truncated !== undefined && !toolCalls) {
     reply = counted.truncated;
     finish = "length";
   }
@@ -166,6 +173,8 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   };
+  const latency = app.options.chatLatencyMs ?? 0;
+  if (latency > 0) await new Promise((done) => setTimeout(done, latency));
   const id = newId.chat();
   const created = nowSeconds();
   const base = { id, created, model, service_tier: "default", system_fingerprint: "fp_emulator" };
@@ -196,12 +205,41 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
     object: "chat.completion",
     choices: Array.from({ length: n }, (_, index) => ({
       index,
-      message: { role: "assistant", content: reply, refusal: null, annotations: [] },
+      message: { role: "assistant", content: toolCalls ? null : reply, refusal: null, annotations: [], ...(toolCalls ? { tool_calls: toolCalls } : {}) },
       logprobs: null,
       finish_reason: finish,
     })),
     usage,
   };
+}
+
+interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** The training example's tool calls as the API returns them (arguments as a JSON string, ids made here). */
+function toolCallsOf(calls: unknown[]): ToolCall[] {
+  return calls.map((call, i) => {
+    const fn = ((call as { function?: { name?: unknown; arguments?: unknown } }).function ?? {}) as { name?: unknown; arguments?: unknown };
+    const args = typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments ?? {});
+    return { id: `call_emulator_${i + 1}`, type: "function", function: { name: String(fn.name ?? ""), arguments: args } };
+  });
+}
+
+/**
+ * A grader-model request from the `llm-rubric` grader (its JSON schema is named `llm_rubric_grade`):
+ * answered with a deterministic score, the token overlap (F1 over words) between the graded output
+ * and the rubric, which holds the reference answer unless the user wrote their own rubric.
+ */
+function rubricRequest(body: Record<string, unknown>, messages: { role: string; content: unknown }[]): string | undefined {
+  const format = body.response_format as { type?: unknown; json_schema?: { name?: unknown } } | undefined;
+  if (format?.type !== "json_schema" || format.json_schema?.name !== "llm_rubric_grade") return undefined;
+  const user = contentText([...messages].reverse().find((m) => m.role === "user")?.content);
+  const section = (tag: string) => new RegExp(`<${tag}>\\n?([\\s\\S]*?)\\n?</${tag}>`).exec(user)?.[1] ?? "";
+  const score = Math.round(tokenOverlap(section("Output"), section("Rubric")) * 1000) / 1000;
+  return JSON.stringify({ score, reason: `emulator: token overlap ${score} between the output and the rubric` });
 }
 
 export function registerChat(router: Router): void {

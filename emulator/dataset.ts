@@ -66,6 +66,8 @@ export async function validateJobFiles(store: Store, input: ValidateInput): Prom
 export interface Example {
   prompt: string;
   reply: string;
+  /** The reference answer's `tool_calls`, when it calls tools: the fine-tuned model answers with them. */
+  toolCalls?: unknown[];
 }
 
 /** What a fine-tuned model keeps to answer from: enough for any evaluation, bounded in memory. */
@@ -110,7 +112,8 @@ function pairOf(line: unknown): Example | null {
   let replyText = textOf(reply?.content);
   if (!replyText && reply?.tool_calls) replyText = JSON.stringify(reply.tool_calls);
   if (!prompt && !replyText) return null;
-  return { prompt: prompt.slice(0, MAX_TEXT), reply: replyText.slice(0, MAX_TEXT) };
+  const toolCalls = Array.isArray(reply?.tool_calls) && reply.tool_calls.length > 0 ? (reply.tool_calls as unknown[]) : undefined;
+  return { prompt: prompt.slice(0, MAX_TEXT), reply: replyText.slice(0, MAX_TEXT), ...(toolCalls ? { toolCalls } : {}) };
 }
 
 /** Extract the prompt/reply pairs of a training file into a JSON blob; returns the blob name. */

@@ -37,6 +37,12 @@ export function declareEmulatorOptions(command: Command): Command {
       numberOption((n) => (Number.isInteger(n) && n >= 1 ? null : "must be a positive integer")),
       FILES_API_LIMIT_BYTES,
     )
+    .option(
+      "--chat-latency-ms <MS>",
+      "delay every chat completion answer by MS milliseconds (exercises evaluation concurrency)",
+      numberOption((n) => (n >= 0 && n <= 600_000 ? null : "must be from 0 to 600000")),
+      0,
+    )
     .addHelpText("after", "\nAdmin API (no auth): GET /_emulator/state, POST /_emulator/faults, POST /_emulator/reset");
 }
 
@@ -47,6 +53,7 @@ interface EmulatorFlags {
   timeScale: number;
   apiKey?: string;
   maxFileBytes: number;
+  chatLatencyMs: number;
 }
 
 export function emulatorOptions(flags: EmulatorFlags, command: Command): EmulatorOptions {
@@ -58,6 +65,7 @@ export function emulatorOptions(flags: EmulatorFlags, command: Command): Emulato
     timeScale: flags.timeScale,
     apiKey: flags.apiKey ?? null,
     maxFileBytes: flags.maxFileBytes,
+    chatLatencyMs: flags.chatLatencyMs,
   };
 }
 
