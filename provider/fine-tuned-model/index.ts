@@ -3,36 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as dynamic from "@pulumi/pulumi/dynamic";
 import { TrainingFile } from "../training-file";
 import { trampoline } from "../trampoline";
-import type { CheckpointOutput } from "./schema";
+import { withOutputPlaceholders } from "../schema";
+import { fineTunedModelDeclaration, type CheckpointOutput } from "./schema";
 
-export interface Hyperparameters {
-  /** Passes over the training data; "auto" lets the API choose (OpenAI's auto-epochs rule). */
-  nEpochs?: number | "auto";
-  /** Examples per batch; "auto" lets the API choose. */
-  batchSize?: number | "auto";
-  /** Scales the learning rate; "auto" lets the API choose. */
-  learningRateMultiplier?: number | "auto";
-}
-
-export type Method =
-  | { type: "supervised"; hyperparameters?: Hyperparameters }
-  | { type: "dpo"; hyperparameters?: Hyperparameters & { beta?: number | "auto" } }
-  | {
-      type: "reinforcement";
-      /** The grader, in the API's own (snake_case) shape. */
-      grader: Record<string, unknown>;
-      hyperparameters?: Hyperparameters & {
-        computeMultiplier?: number | "auto";
-        evalInterval?: number | "auto";
-        evalSamples?: number | "auto";
-        reasoningEffort?: "default" | "low" | "medium" | "high";
-      };
-    };
-
-export interface WandbIntegration {
-  type: "wandb";
-  wandb: { project: string; entity?: string; name?: string; tags?: string[] };
-}
+export type { Hyperparameters, Method, WandbIntegration } from "./types";
+import type { Hyperparameters, Method, WandbIntegration } from "./types";
 
 export interface FineTunedModelArgs {
   /** The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing `ft:` model. A change retrains. */
@@ -103,7 +78,7 @@ export class FineTunedModel extends dynamic.Resource {
     super(
       provider,
       name,
-      {
+      withOutputPlaceholders(fineTunedModelDeclaration, {
         baseModel: args.baseModel,
         trainingFile: training.id,
         trainingFileHash: training.hash,
@@ -123,18 +98,7 @@ export class FineTunedModel extends dynamic.Resource {
         pricePerMillionTokens: args.pricePerMillionTokens,
         importJobId: args.importJobId,
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-        fineTunedModel: undefined,
-        jobId: undefined,
-        status: undefined,
-        trainedTokens: undefined,
-        resultFiles: undefined,
-        createdAt: undefined,
-        finishedAt: undefined,
-        checkpoints: undefined,
-        baseModelShutdownDate: undefined,
-        estimatedTrainingTokens: undefined,
-        estimatedCostUsd: undefined,
-      },
+      }),
       opts,
       "openai-finetune",
       "FineTunedModel",

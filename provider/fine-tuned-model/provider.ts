@@ -14,9 +14,9 @@ import { findModel } from "../models";
 import { capRefusal } from "../cost-cap";
 import { describeEstimate, preflight } from "../preflight";
 import { findOrCreate } from "../retry";
-import { canonicalJson, checkInputs, diffInputs, echoInputs, type CheckedInputs } from "../schema";
+import { canonicalJson, checkInputs, diffInputs, echoInputs, withStateVersions, type CheckedInputs } from "../schema";
 import { effectiveMethod, epochsOf, inputsFromJob, jobParams, outputsFromJob, ownerMetadata } from "./job";
-import { fineTunedModelSchema, type FineTunedModelInputs, type FineTunedModelOutputs } from "./schema";
+import { fineTunedModelDeclaration, fineTunedModelSchema, type FineTunedModelInputs, type FineTunedModelOutputs } from "./schema";
 import { verifyBaseModel, wouldTrain } from "./verify";
 import { FAILED_STATES, SUCCEEDED, isFinished, waitForJob } from "./wait";
 
@@ -317,7 +317,7 @@ function resourceName(inputs: Pick<FineTunedModelInputs, "owner">): string {
   return inputs.owner.split("/").pop() ?? inputs.owner;
 }
 
-export const provider: Required<dynamic.ResourceProvider> = {
+export const provider: Required<dynamic.ResourceProvider> = withStateVersions(fineTunedModelDeclaration, {
   configure: configureProvider,
   check,
   diff,
@@ -325,4 +325,4 @@ export const provider: Required<dynamic.ResourceProvider> = {
   read,
   update,
   delete: remove,
-};
+});

@@ -1,7 +1,7 @@
-/** Every input of a FineTunedModel, declared once: its validation, its description, what a change does. */
+/** A FineTunedModel, declared once: every input and output, its validation, its description, what a change does. */
 import { z } from "zod";
 import { HYPERPARAMETERS, MAX_SUFFIX_CHARS, METADATA_LIMITS, METHOD_TYPES, SEED_RANGE, type HyperparameterRule } from "../api-contract";
-import { field } from "../schema";
+import { declareResource, field, output } from "../schema";
 
 const auto = z.literal("auto");
 
@@ -76,49 +76,70 @@ const localDataset = z.object({ path: z.string().optional(), content: z.string()
 export const fineTunedModelSchema = z.object({
   baseModel: field(z.string().min(1, "must name a base model"), {
     onChange: "replace",
-    description: "The model to fine-tune, e.g. gpt-4.1-mini-2025-04-14, or an existing ft: model.",
+    output: true,
+    description: "The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing `ft:` model.",
   }),
-  trainingFile: field(fileId, { onChange: "replace", description: "The training file id." }),
+  trainingFile: field(fileId, {
+    onChange: "replace",
+    argType: "TrainingFile | pulumi.Input<string>",
+    output: { description: "The training file id.", type: "string" },
+    description: "The training data: a TrainingFile (its preview-time validation and cost estimate come along) or a file id.",
+  }),
   trainingFileHash: field(sha256Hex.optional(), {
     // New bytes always mean a new TrainingFile and so a new trainingFile id, which replaces; comparing the
     // hash as well would only break imports by file id.
     onChange: "ignore",
+    role: "internal",
+    output: { description: "Content hash of the training data this model was trained on (lineage)." },
     description: "Content hash of the training data (lineage); set when trainingFile is a TrainingFile.",
   }),
   trainingDataset: field(localDataset.optional(), {
     onChange: "ignore",
+    role: "internal",
     description: "The local dataset behind trainingFile, for the preview's validation and cost estimate.",
   }),
-  validationFile: field(fileId.optional(), { onChange: "replace", description: "The validation file id." }),
-  validationFileHash: field(sha256Hex.optional(), { onChange: "ignore", description: "Content hash of the validation data (lineage)." }),
+  validationFile: field(fileId.optional(), {
+    onChange: "replace",
+    argType: "TrainingFile | pulumi.Input<string>",
+    description: "Held-out data for validation loss: a TrainingFile or a file id.",
+  }),
+  validationFileHash: field(sha256Hex.optional(), {
+    onChange: "ignore",
+    role: "internal",
+    description: "Content hash of the validation data (lineage); set when validationFile is a TrainingFile.",
+  }),
   method: field(methodSchema.optional(), {
     onChange: "replace",
-    description: "supervised, dpo or reinforcement, with its hyperparameters.",
+    argType: "pulumi.Input<Method>",
+    description: "`supervised` (default), `dpo` or `reinforcement`, with its hyperparameters.",
   }),
   hyperparameters: field(hyperparametersSchema.optional(), {
     onChange: "replace",
-    description: "Supervised hyperparameters (shorthand for method supervised).",
+    argType: "pulumi.Input<Hyperparameters>",
+    description: "Supervised hyperparameters; shorthand for `method: { type: \"supervised\", hyperparameters }`.",
   }),
   suffix: field(
     z.string().min(1).max(MAX_SUFFIX_CHARS, `the API allows at most ${MAX_SUFFIX_CHARS} characters`).regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, - and _ only").optional(),
-    { onChange: "replace", description: "Up to 64 characters added to the fine-tuned model's name." },
+    { onChange: "replace", description: "Up to 64 characters (letters, digits, `-`, `_`) in the model's name." },
   ),
   seed: field(z.number().int().min(SEED_RANGE.min).max(SEED_RANGE.max).optional(), { onChange: "replace", description: "Training seed, for reproducibility." }),
   metadata: field(metadataSchema.optional(), {
     onChange: "update",
-    description: "Job metadata. The API cannot change an existing job's metadata: a change is recorded and applies to the next training.",
+    argType: "pulumi.Input<Record<string, pulumi.Input<string>>>",
+    description: "Job metadata (at most 14 keys; the provider uses 2). The API cannot change an existing job's metadata: a change is recorded and applies to the next training.",
   }),
   integrations: field(z.array(wandbIntegrationSchema).optional(), {
     onChange: "update",
+    argType: "pulumi.Input<pulumi.Input<WandbIntegration>[]>",
     description: "Weights & Biases integration. Like metadata, a change applies to the next training.",
   }),
   waitTimeoutMinutes: field(z.number().positive().max(7 * 24 * 60).default(120), {
     onChange: "update",
-    description: "How long `pulumi up` waits for training; then the resource is saved with its job id and the next up resumes waiting.",
+    description: "How long `pulumi up` waits for training, in minutes; then the resource is saved with its job id and the next `up` resumes waiting.",
   }),
   pollIntervalSeconds: field(z.number().positive().max(600).default(30), {
     onChange: "update",
-    description: "The longest pause between two status polls (polling starts at 1 s and backs off to this).",
+    description: "The longest pause between two status polls, in seconds (polling starts at 1 s and backs off to this).",
   }),
   deleteModelOnDestroy: field(z.boolean().default(true), {
     onChange: "update",
@@ -126,54 +147,76 @@ export const fineTunedModelSchema = z.object({
   }),
   maxTrainingCostUsd: field(z.number().nonnegative().optional(), {
     onChange: "update",
-    description: "Fail the preview when the estimated training cost exceeds this.",
+    description: "Fail the preview when the estimated training cost (USD) exceeds this.",
   }),
   pricePerMillionTokens: field(z.number().nonnegative().optional(), {
     onChange: "update",
-    description: "Training price per 1M tokens, overriding the package's price data.",
+    description: "Training price per 1M tokens (USD), overriding the package's price data.",
   }),
   importJobId: field(z.string().regex(/^ftjob-/, "must be a fine-tuning job id (ftjob-…)").optional(), {
     // Only create() reads it: once the job is managed, the resource is that job whatever this says.
     onChange: "ignore",
-    description: "Manage this existing job instead of training a new one; create() checks it was trained as declared.",
+    description:
+      "Manage this existing job (`ftjob-…`, trained outside Pulumi) instead of training: the first `up` checks it was trained with the declared arguments and adopts it. Use this rather than Pulumi's `import` option, which dynamic providers cannot serve.",
   }),
   owner: field(z.string().min(1), {
     onChange: "ignore",
+    role: "internal",
     description: "project/stack/resource, set by the resource class: finds this resource's jobs again after an interruption.",
   }),
   estimatedTrainingTokens: field(z.number().nonnegative().optional(), {
     onChange: "ignore",
+    role: "internal",
+    output: { description: "Billed tokens estimated at preview from the local dataset." },
     description: "Set by check(): billed tokens estimated from the local dataset.",
   }),
   estimatedCostUsd: field(z.number().nonnegative().nullable().optional(), {
     onChange: "ignore",
+    role: "internal",
+    output: { description: "Estimated training cost in USD; null when no price is known." },
     description: "Set by check(): estimated training cost, null when no price is known.",
   }),
 });
 
+const checkpointSchema = z.object({
+  id: z.string(),
+  fineTunedModelCheckpoint: z.string(),
+  stepNumber: z.number(),
+  metrics: z.record(z.string(), z.number().optional()),
+});
+
+export const fineTunedModelOutputs = z.object({
+  // Typed as after a successful `up` (a failed or unfinished job fails the `up` before the program sees it).
+  fineTunedModel: output(z.string().nullable(), { description: "The model id to call, `ft:<base>:<org>:<suffix>:<id>`.", type: "string" }),
+  jobId: output(z.string(), { description: "The fine-tuning job id (also the resource id)." }),
+  status: output(z.string(), { description: "The job's status (`succeeded` once the model exists)." }),
+  trainedTokens: output(z.number().nullable(), { description: "Tokens the job was billed for, as the API reports them.", type: "number" }),
+  resultFiles: output(z.array(z.string()), { description: "The job's result files (training metrics as CSV)." }),
+  createdAt: output(z.number(), { description: "When the job was created, in Unix seconds." }),
+  finishedAt: output(z.number().nullable(), { description: "When the job finished, in Unix seconds.", type: "number" }),
+  checkpoints: output(z.array(checkpointSchema), { description: "The job's checkpoints (id, model checkpoint, step, metrics), by step." }),
+  organizationId: output(z.string(), { description: "The organization that owns the job." }),
+  baseModelShutdownDate: output(z.string().nullable(), { description: "When the base model retires (the fine-tuned model stops serving then), as the API reports it." }),
+  error: output(z.object({ code: z.string(), message: z.string() }).nullable(), { description: "Why the job failed, as the API reports it; null when it did not." }),
+  modelDeleted: output(z.boolean().optional(), { description: "Set by refresh when the model was deleted outside Pulumi: the next `up` trains it again." }),
+});
+
+export const fineTunedModelDeclaration = declareResource({
+  type: "FineTunedModel",
+  kind: "fine-tuned-model",
+  description: "A fine-tuning job declared as infrastructure, trained once per set of defining inputs.",
+  version: 2,
+  inputs: fineTunedModelSchema,
+  outputs: fineTunedModelOutputs,
+  // v0.1.0's state already holds every field of version 2; only the version is new.
+  upgrades: { 1: (state) => state },
+  onReplace: "A change retrains.",
+  typeImports: { "../training-file": ["TrainingFile"], "./types": ["Hyperparameters", "Method", "WandbIntegration"] },
+});
+
 export type FineTunedModelInputs = z.infer<typeof fineTunedModelSchema>;
 export type MethodInput = z.infer<typeof methodSchema>;
+export type CheckpointOutput = z.infer<typeof checkpointSchema>;
 
-export interface CheckpointOutput {
-  id: string;
-  fineTunedModelCheckpoint: string;
-  stepNumber: number;
-  metrics: Record<string, number | undefined>;
-}
-
-/** What create and read add to the echoed inputs. */
-export interface FineTunedModelOutputs extends FineTunedModelInputs {
-  jobId: string;
-  status: string;
-  fineTunedModel: string | null;
-  trainedTokens: number | null;
-  resultFiles: string[];
-  createdAt: number;
-  finishedAt: number | null;
-  checkpoints: CheckpointOutput[];
-  organizationId: string;
-  baseModelShutdownDate: string | null;
-  error: { code: string; message: string } | null;
-  /** Set by refresh when the model was deleted outside Pulumi. */
-  modelDeleted?: boolean;
-}
+/** What create and read store: the echoed inputs and what the API reports. */
+export type FineTunedModelOutputs = FineTunedModelInputs & z.infer<typeof fineTunedModelOutputs>;

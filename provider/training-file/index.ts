@@ -6,9 +6,11 @@ import * as dynamic from "@pulumi/pulumi/dynamic";
 import { sha256Content, sha256File } from "../dataset";
 import { trampoline } from "../trampoline";
 import { CostCapGate } from "./cost-cap-gate";
-import type { FILE_PURPOSES } from "./schema";
+import { withOutputPlaceholders } from "../schema";
+import { trainingFileDeclaration } from "./schema";
+import type { FilePurpose } from "./types";
 
-export type FilePurpose = (typeof FILE_PURPOSES)[number];
+export type { FilePurpose } from "./types";
 
 export interface TrainingFileArgs {
   /** Local JSONL dataset; a relative path is relative to the Pulumi project directory (where Pulumi.yaml is). Give this or `content`. */
@@ -59,7 +61,7 @@ export class TrainingFile extends dynamic.Resource {
     super(
       provider,
       name,
-      {
+      withOutputPlaceholders(trainingFileDeclaration, {
         path,
         content,
         purpose: args.purpose,
@@ -70,11 +72,7 @@ export class TrainingFile extends dynamic.Resource {
         costCaps: costCaps.caps,
         contentHash,
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-        fileId: undefined,
-        bytes: undefined,
-        status: undefined,
-        createdAt: undefined,
-      },
+      }),
       opts,
       "openai-finetune",
       "TrainingFile",

@@ -7,8 +7,8 @@ import { deleteIgnoringMissing, isNotFound, wrapApiError } from "../errors";
 import { info } from "../log";
 import { dependentCapRefusals } from "../cost-cap";
 import { preflight } from "../preflight";
-import { checkInputs, diffInputs, echoInputs } from "../schema";
-import { trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
+import { checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
+import { trainingFileDeclaration, trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
 import { bytesOf, digest, hashInUploadName, upload, uploadName, waitUntilProcessed } from "./upload";
 import type { FileObject } from "openai/resources/files";
 
@@ -149,7 +149,7 @@ async function remove(id: string): Promise<void> {
   await deleteIgnoringMissing(() => client.files.delete(id), `file ${id}`);
 }
 
-export const provider: Required<dynamic.ResourceProvider> = {
+export const provider: Required<dynamic.ResourceProvider> = withStateVersions(trainingFileDeclaration, {
   configure: configureProvider,
   check,
   diff,
@@ -157,4 +157,4 @@ export const provider: Required<dynamic.ResourceProvider> = {
   read,
   update,
   delete: remove,
-};
+});

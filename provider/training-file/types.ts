@@ -1,0 +1,4 @@
+/** Types the TrainingFile's generated Args refer to. */
+import type { FILE_PURPOSES } from "./schema";
+
+export type FilePurpose = (typeof FILE_PURPOSES)[number];
