@@ -14,6 +14,8 @@ export interface EmulatorOptions {
   maxFileBytes: number;
   /** Added before every chat completion answer (ms), to exercise clients' concurrency; default 0. */
   chatLatencyMs?: number;
+  /** Metrics events per job at most (one every ceil(steps / this) steps). */
+  maxMetricEvents?: number;
 }
 
 export interface App {

@@ -43,6 +43,12 @@ export function declareEmulatorOptions(command: Command): Command {
       numberOption((n) => (n >= 0 && n <= 600_000 ? null : "must be from 0 to 600000")),
       0,
     )
+    .option(
+      "--max-metric-events <N>",
+      "metrics events per job at most (OpenAI-like default 100; more makes a burst of events for progress tests)",
+      numberOption((n) => (Number.isInteger(n) && n >= 1 ? null : "must be a positive integer")),
+      100,
+    )
     .addHelpText("after", "\nAdmin API (no auth): GET /_emulator/state, POST /_emulator/faults, POST /_emulator/reset");
 }
 
@@ -54,6 +60,7 @@ interface EmulatorFlags {
   apiKey?: string;
   maxFileBytes: number;
   chatLatencyMs: number;
+  maxMetricEvents: number;
 }
 
 export function emulatorOptions(flags: EmulatorFlags, command: Command): EmulatorOptions {
@@ -66,6 +73,7 @@ export function emulatorOptions(flags: EmulatorFlags, command: Command): Emulato
     apiKey: flags.apiKey ?? null,
     maxFileBytes: flags.maxFileBytes,
     chatLatencyMs: flags.chatLatencyMs,
+    maxMetricEvents: flags.maxMetricEvents,
   };
 }
 

@@ -299,7 +299,7 @@ export function advanceJob(app: App, rec: JobRecord, now: number): void {
   if (rec.stage === "running") {
     const start = runStart(plan);
     const current = Math.max(0, Math.min(plan.steps, Math.floor((p - start) / plan.stepMs)));
-    const every = Math.max(1, Math.ceil(plan.steps / MAX_METRIC_EVENTS));
+    const every = Math.max(1, Math.ceil(plan.steps / (app.options.maxMetricEvents ?? MAX_METRIC_EVENTS)));
     const keepFromEpoch = Math.max(1, plan.epochs - 2);
     for (let s = rec.lastStep + 1; s <= current; s++) {
       const at = wallAt(app, rec, start + s * plan.stepMs);

@@ -30,6 +30,7 @@ export function isTransient(err: unknown): boolean {
 
 /** `what` failed: "<status> <code>: <message>", never the key. */
 export function describeApiError(what: string, err: unknown): string {
+  if (err instanceof OpenAI.APIConnectionError) return redact(`${what}: the API did not answer (${connectionCause(err)})`);
   if (err instanceof OpenAI.APIError) {
     const code = err.code ? ` ${err.code}` : "";
     const status = err.status === undefined ? "" : ` (HTTP ${err.status}${code})`;
@@ -37,6 +38,28 @@ export function describeApiError(what: string, err: unknown): string {
   }
   return redact(`${what}: ${err instanceof Error ? err.message : String(err)}`);
 }
+
+/** "connection refused", "timed out", …: the SDK's own message is only "Connection error.". */
+function connectionCause(err: InstanceType<typeof OpenAI.APIConnectionError>): string {
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return "timed out";
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause && depth < 4; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "string") return CONNECTION_CODES[code] ?? code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return err.message.replace(/\.$/, "").toLowerCase();
+}
+
+const CONNECTION_CODES: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "DNS lookup failed",
+  ETIMEDOUT: "timed out",
+  UND_ERR_SOCKET: "connection closed",
+  UND_ERR_CONNECT_TIMEOUT: "connect timed out",
+};
 
 export function wrapApiError(what: string, err: unknown): Error {
   return new Error(describeApiError(what, err));

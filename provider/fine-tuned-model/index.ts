@@ -32,6 +32,8 @@ export interface FineTunedModelArgs {
   waitTimeoutMinutes?: pulumi.Input<number>;
   /** The longest pause between status polls, in seconds (default 30). */
   pollIntervalSeconds?: pulumi.Input<number>;
+  /** What `pulumi up` shows while training: `"default"` (status, checkpoints, a metrics line per 10% of steps), `"verbose"` (every step) or `"quiet"` (status changes only). No API call on change. */
+  progress?: pulumi.Input<"default" | "verbose" | "quiet">;
   /** Delete the fine-tuned model on destroy or replacement (default true). */
   deleteModelOnDestroy?: pulumi.Input<boolean>;
   /** Fail the preview when the estimated training cost (USD) exceeds this. */
@@ -93,6 +95,7 @@ export class FineTunedModel extends dynamic.Resource {
         integrations: args.integrations,
         waitTimeoutMinutes: args.waitTimeoutMinutes,
         pollIntervalSeconds: args.pollIntervalSeconds,
+        progress: args.progress,
         deleteModelOnDestroy: args.deleteModelOnDestroy,
         maxTrainingCostUsd: args.maxTrainingCostUsd,
         pricePerMillionTokens: args.pricePerMillionTokens,

@@ -6,6 +6,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import OpenAI from "openai";
 import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
+import { reportedOnce } from "../report-once";
 import { configureProvider, createClient, missingCredentials } from "../client";
 import { now } from "../clock";
 import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
@@ -112,11 +113,13 @@ async function create(news: Props): Promise<dynamic.CreateResult> {
   const label = resourceName(inputs);
   const { value: job, created } = await findOrCreate({
     what: `${label}: creating the fine-tuning job`,
+    noun: "job",
     find: () => findAdoptableJob(client, inputs),
     create: () => client.fineTuning.jobs.create(jobParams(inputs), { maxRetries: 0 }).catch(explainRefusal),
   });
   info(created ? `${label}: created fine-tuning job ${job.id}` : `${label}: found job ${job.id} (${job.status}) for these inputs; adopting it instead of creating another`);
-  const outs = await finish(client, inputs, job, news.__provider);
+  // A job found again (an interrupted `up`) showed its history then; a new one shows it all.
+  const outs = await finish(client, inputs, job, news.__provider, created);
   return { id: job.id, outs };
 }
 
@@ -197,10 +200,13 @@ function explainRefusal(err: unknown): never {
  * (with the job id) and the next `up` resumes here through update; a failed job fails the deployment
  * with the API's code and message.
  */
-async function finish(client: OpenAI, inputs: FineTunedModelInputs, job: FineTuningJob, provider: unknown): Promise<FineTunedModelOutputs> {
+async function finish(client: OpenAI, inputs: FineTunedModelInputs, job: FineTuningJob, provider: unknown, replayHistory = false): Promise<FineTunedModelOutputs> {
   const label = resourceName(inputs);
   const deadline = Date.now() + inputs.waitTimeoutMinutes * 60_000;
-  const outcome = await waitForJob(client, job, { label, deadline, maxIntervalMs: inputs.pollIntervalSeconds * 1000 });
+  const options = { label, deadline, maxIntervalMs: inputs.pollIntervalSeconds * 1000, progress: inputs.progress, replayHistory };
+  const outcome = await waitForJob(client, job, options).catch((err) => {
+    throw waitFailure(label, job.id, err);
+  });
   const outs = await describeJob(client, inputs, outcome.job);
   if (!outcome.done) {
     const message = `${label}: job ${job.id} is still ${outcome.job.status} after ${inputs.waitTimeoutMinutes} minute(s); run \`pulumi up\` again to keep waiting (no new job will be created)`;
@@ -214,6 +220,11 @@ async function finish(client: OpenAI, inputs: FineTunedModelInputs, job: FineTun
   }
   info(`${label}: trained ${outs.fineTunedModel} (${outs.trainedTokens ?? "?"} tokens)`);
   return outs;
+}
+
+/** A wait that ends in an error still leaves the job training: say so, and what the next `up` does. */
+function waitFailure(label: string, jobId: string, err: unknown): Error {
+  return new Error(`${describeApiError(`${label}: waiting for fine-tuning job ${jobId}`, err)}; the job exists at the API and keeps training; the next \`pulumi up\` finds it again (no second job)`);
 }
 
 async function describeJob(client: OpenAI, inputs: FineTunedModelInputs, job: FineTuningJob): Promise<FineTunedModelOutputs> {
@@ -242,7 +253,7 @@ async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> 
     job = await client.fineTuning.jobs.retrieve(id);
   } catch (err) {
     if (isNotFound(err)) return {};
-    throw wrapApiError(`reading fine-tuning job ${id}`, err);
+    throw new Error(`${describeApiError(`${ownerName(props, id)}: refreshing: reading fine-tuning job ${id}`, err)}; the state is unchanged`);
   }
   const modelDeleted = job.status === SUCCEEDED && !(await modelExists(client, job.fine_tuned_model));
   const imported = props.baseModel === undefined;
@@ -295,7 +306,7 @@ async function remove(id: string, props: Props): Promise<void> {
     job = await client.fineTuning.jobs.retrieve(id);
   } catch (err) {
     if (isNotFound(err)) return;
-    throw wrapApiError(`reading job ${id} before deleting it`, err);
+    throw new Error(`${describeApiError(`${ownerName(props, id)}: deleting: reading job ${id}`, err)}; nothing was deleted (the job and its model are still there)`);
   }
   if (!isFinished(job.status)) job = await cancel(client, job);
   if (job.fine_tuned_model && !keepModel) await deleteIgnoringMissing(() => client.models.delete(job.fine_tuned_model as string), `model ${job.fine_tuned_model}`);
@@ -313,11 +324,16 @@ async function cancel(client: OpenAI, job: FineTuningJob): Promise<FineTuningJob
   }
 }
 
+/** The resource's name from its stored owner, or the id when the state has none (an import). */
+function ownerName(props: Props | undefined, id: string): string {
+  return typeof props?.owner === "string" ? (props.owner.split("/").pop() ?? id) : id;
+}
+
 function resourceName(inputs: Pick<FineTunedModelInputs, "owner">): string {
   return inputs.owner.split("/").pop() ?? inputs.owner;
 }
 
-export const provider: Required<dynamic.ResourceProvider> = withStateVersions(fineTunedModelDeclaration, {
+export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(fineTunedModelDeclaration, {
   configure: configureProvider,
   check,
   diff,
@@ -325,4 +341,4 @@ export const provider: Required<dynamic.ResourceProvider> = withStateVersions(fi
   read,
   update,
   delete: remove,
-});
+}));

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { HYPERPARAMETERS, MAX_SUFFIX_CHARS, METADATA_LIMITS, METHOD_TYPES, SEED_RANGE, type HyperparameterRule } from "../api-contract";
 import { declareResource, field, output } from "../schema";
+import { PROGRESS_MODES } from "./progress";
 
 const auto = z.literal("auto");
 
@@ -140,6 +141,11 @@ export const fineTunedModelSchema = z.object({
   pollIntervalSeconds: field(z.number().positive().max(600).default(30), {
     onChange: "update",
     description: "The longest pause between two status polls, in seconds (polling starts at 1 s and backs off to this).",
+  }),
+  progress: field(z.enum(PROGRESS_MODES).optional(), {
+    // No default: an absent value is the default mode, so stacks from before this input show no change.
+    onChange: "update",
+    description: "What `pulumi up` shows of the training: `default` (status, checkpoints, a metrics line per 10% of steps or per minute), `verbose` (every event) or `quiet` (status changes only).",
   }),
   deleteModelOnDestroy: field(z.boolean().default(true), {
     onChange: "update",

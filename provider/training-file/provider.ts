@@ -2,8 +2,9 @@
 import { createHash } from "node:crypto";
 import { access, constants } from "node:fs/promises";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { reportedOnce } from "../report-once";
 import { configureProvider, createClient, missingCredentials } from "../client";
-import { deleteIgnoringMissing, isNotFound, wrapApiError } from "../errors";
+import { deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
 import { info } from "../log";
 import { dependentCapRefusals } from "../cost-cap";
 import { preflight } from "../preflight";
@@ -114,7 +115,8 @@ async function read(id: string, props?: Record<string, unknown>): Promise<dynami
     file = await client.files.retrieve(id);
   } catch (err) {
     if (isNotFound(err)) return {};
-    throw wrapApiError(`reading file ${id}`, err);
+    const name = typeof props?.owner === "string" ? props.owner.split("/").pop() : id;
+    throw new Error(`${describeApiError(`${name}: refreshing: reading file ${id}`, err)}; the state is unchanged`);
   }
   const old = (props ?? {}) as Partial<TrainingFileOutputs>;
   const contentHash = old.contentHash ?? hashInUploadName(file.filename) ?? (await hashRemote(client, id));
@@ -149,7 +151,7 @@ async function remove(id: string): Promise<void> {
   await deleteIgnoringMissing(() => client.files.delete(id), `file ${id}`);
 }
 
-export const provider: Required<dynamic.ResourceProvider> = withStateVersions(trainingFileDeclaration, {
+export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(trainingFileDeclaration, {
   configure: configureProvider,
   check,
   diff,
@@ -157,4 +159,4 @@ export const provider: Required<dynamic.ResourceProvider> = withStateVersions(tr
   read,
   update,
   delete: remove,
-});
+}));

@@ -69,6 +69,7 @@ export async function findUploaded(client: OpenAI, purpose: string, filename: st
 export async function upload(client: OpenAI, bytes: Bytes, name: string, purpose: TrainingFileInputs["purpose"], partThreshold: number, md5: string) {
   return findOrCreate({
     what: `uploading ${name}`,
+    noun: "file",
     find: () => findUploaded(client, purpose, name),
     create: () => (bytes.size > partThreshold ? uploadInParts(client, bytes, name, purpose, md5) : uploadWhole(client, bytes, name, purpose)),
   });

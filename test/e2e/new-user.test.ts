@@ -26,7 +26,7 @@ const data = new TrainingFile("support-data", { path: "data/train.jsonl" });
 const model = new FineTunedModel("support-model", {
   baseModel: config.require("baseModel"),
   trainingFile: data,
-  hyperparameters: { nEpochs: 1 },
+  hyperparameters: { nEpochs: 1, batchSize: config.getNumber("batchSize") },
   maxTrainingCostUsd: config.getNumber("cap"),
   pricePerMillionTokens: config.getNumber("price"),
   pollIntervalSeconds: 0.5,
@@ -35,8 +35,8 @@ const model = new FineTunedModel("support-model", {
 exports.fineTunedModel = model.fineTunedModel;
 `;
 
-function project(name: string, apiKey = KEY): PulumiProject {
-  return new PulumiProject({ name, program: PROGRAM, baseURL: emulator.baseURL, apiKey, files: { "data/train.jsonl": chatDataset(30, name) } });
+function project(name: string, apiKey = KEY, examples = 30, baseURL = emulator.baseURL): PulumiProject {
+  return new PulumiProject({ name, program: PROGRAM, baseURL, apiKey, files: { "data/train.jsonl": chatDataset(examples, name) } });
 }
 
 describe("a cost cap with no price known", () => {
@@ -111,6 +111,24 @@ describe("a preview that would train", () => {
     const settled = (await emulator.state()).requests.total;
     await p.ok(["preview", "--expect-no-changes", "--stack", "dev"]);
     expect((await emulator.state()).requests.total).toBe(settled);
+    await p.ok(["destroy", "--yes", "--stack", "dev"]);
+  });
+});
+
+describe("a refresh that fails", () => {
+  it("shows its error once, with the resource and the operation, and no stack trace", async () => {
+    const p = project("refresherr");
+    await p.initStack("dev", { baseModel: "gpt-4o-mini-2024-07-18" });
+    await p.up("dev");
+    const refresh = await p.run(["refresh", "--yes", "--stack", "dev"], { env: { OPENAI_API_KEY: "sk-wrong-key-1111" } });
+    expect(refresh.code).not.toBe(0);
+    // stdout is the CLI's own output (the runner repeats it on stderr when the command fails).
+    const errors = refresh.stdout.split("\n").filter((line) => /error: /.test(line) && /HTTP 401/.test(line));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((line) => /(support-model: refreshing: reading fine-tuning job|support-data: refreshing: reading file) \S+ \(HTTP 401/.test(line))).toBe(true);
+    expect(errors.every((line) => line.endsWith("; the state is unchanged"))).toBe(true);
+    expect(refresh.stdout).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(refresh.stdout).not.toContain("sk-wrong-key-1111");
     await p.ok(["destroy", "--yes", "--stack", "dev"]);
   });
 });
