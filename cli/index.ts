@@ -9,12 +9,14 @@
  */
 import { register as emulator } from "../emulator/main";
 import { createProgram, runProgram } from "./program";
+import { register as evaluate } from "./eval";
 import { register as ui } from "./ui";
 import { register as validate } from "./validate";
 
 const program = createProgram("openai-finetune", "Pulumi-managed OpenAI fine-tuning: datasets, jobs and an offline API emulator");
 emulator(program);
 validate(program);
+evaluate(program);
 ui(program);
 
 runProgram(program, process.argv.slice(2)).then(

@@ -8,3 +8,4 @@ export { TrainingFile, type TrainingFileArgs, type FilePurpose } from "./trainin
 export { FineTunedModel, type FineTunedModelArgs, type Hyperparameters, type Method, type WandbIntegration } from "./fine-tuned-model";
 export { analyzeDataset, autoEpochs, type AnalyzeOptions, type DatasetReport, type DatasetIssue } from "./dataset";
 export { lookupModel, listModels, type ModelFacts } from "./models";
+export { ModelEvaluation, type ModelEvaluationArgs, type EvaluatedModel, type EvaluationDataset, type GraderSpec } from "./model-evaluation";

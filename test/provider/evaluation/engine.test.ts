@@ -4,30 +4,19 @@
  * tool calls; llm-rubric through a grader model; 429s and 500s retried to the same pass rate.
  */
 import type OpenAI from "openai";
-import { toFile } from "openai";
 import { prepareEvaluation, runEvaluation, type EvaluationConfig } from "../../../provider/evaluation";
 import { readEvalDataset } from "../../../provider/evaluation/dataset";
 import { startEmulator, type RunningEmulator } from "../../helpers/emulator";
-import { waitForJob } from "../../helpers/wait";
-import { heldOutJsonl, heldOutToolJsonl, trainingJsonl, TOPICS } from "./support-data";
+import { BASE_MODEL as BASE, heldOutJsonl, heldOutToolJsonl, trainSupportModel, TOPICS } from "./support-data";
 
-const BASE = "gpt-4.1-mini-2025-04-14";
 let emulator: RunningEmulator;
 let client: OpenAI;
 let fineTuned: string;
 
-async function train(c: OpenAI, data: string): Promise<string> {
-  const file = await c.files.create({ file: await toFile(Buffer.from(data), "support.jsonl"), purpose: "fine-tune" });
-  const job = await c.fineTuning.jobs.create({ model: BASE, training_file: file.id, suffix: "support" });
-  const { job: done } = await waitForJob(c, job.id, ["succeeded", "failed"], 60_000);
-  expect(done.status).toBe("succeeded");
-  return done.fine_tuned_model!;
-}
-
 beforeAll(async () => {
   emulator = await startEmulator({ timeScale: 200 });
   client = emulator.client({ maxRetries: 0 });
-  fineTuned = await train(client, trainingJsonl());
+  fineTuned = await trainSupportModel(client);
 }, 90_000);
 afterAll(() => emulator?.stop());
 afterEach(() => emulator.faults({ rate429: 0, rate500: 0 }));

@@ -3,6 +3,10 @@
  * questions worded differently, with the answer the support team expects. One topic answers with a
  * tool call. A model trained on the training set should pass on the held-out set; a base model not.
  */
+import { toFile } from "openai";
+import type OpenAI from "openai";
+import { waitForJob } from "../../helpers/wait";
+
 const SYSTEM = { role: "system", content: "You are Acme Cloud's support assistant. Answer briefly and point to the right console page." };
 
 export const TOPICS: { train: string; heldOut: string; answer: string }[] = [
@@ -54,4 +58,15 @@ export function heldOutJsonl(topics = TOPICS): string {
 /** A held-out tool-call example: the reference answer is the call. */
 export function heldOutToolJsonl(args: object = OUTAGE_ARGS): string {
   return toolLine("The production site is down! Please open an urgent outage ticket.", args) + "\n";
+}
+
+export const BASE_MODEL = "gpt-4.1-mini-2025-04-14";
+
+/** Trains BASE_MODEL on the support training set in the emulator; returns the ft: model id. */
+export async function trainSupportModel(client: OpenAI, data = trainingJsonl()): Promise<string> {
+  const file = await client.files.create({ file: await toFile(Buffer.from(data), "support.jsonl"), purpose: "fine-tune" });
+  const job = await client.fineTuning.jobs.create({ model: BASE_MODEL, training_file: file.id, suffix: "support" });
+  const { job: done } = await waitForJob(client, job.id, ["succeeded", "failed"], 60_000);
+  if (done.status !== "succeeded") throw new Error(`training failed: ${JSON.stringify(done.error)}`);
+  return done.fine_tuned_model!;
 }
