@@ -2,7 +2,8 @@
  * The dataset check both resources run in `check()`: before anything is uploaded or paid for, errors
  * fail the preview with their line numbers, warnings and the cost estimate are shown.
  */
-import { analyzeDataset, formatBytes, type AnalyzeOptions, type DatasetIssue, type DatasetReport } from "./dataset";
+import { dataFindings, formatBytes, modelFindings, reportFor, scanDataset, type AnalyzeOptions, type DatasetIssue, type DatasetReport } from "./dataset";
+import { lookupModel } from "./models";
 import { info, throttled, warn } from "./log";
 
 export type DatasetSource = { path: string } | { content: string };
@@ -15,28 +16,23 @@ export interface PreflightResult {
   failure?: string;
 }
 
-/**
- * Warnings that depend on the model or method, shown by the FineTunedModel; the TrainingFile shows the
- * others, so a preview says each thing once.
- */
-const MODEL_WARNINGS = new Set(["example_too_long", "images_estimated", "images_not_supported", "unknown_model", "no_price", "dpo_identical_outputs", "dpo_input_last_message_not_user"]);
-
-/** `dataset`: what a TrainingFile reports (no model named); `model`: what a FineTunedModel adds. */
+/** `dataset`: the data's own findings (a TrainingFile's); `model`: what a FineTunedModel's model and method add. */
 export type PreflightScope = "dataset" | "model";
 
-function shownIn(scope: PreflightScope) {
-  return (w: DatasetIssue) => (scope === "model" ? MODEL_WARNINGS.has(w.code) : !MODEL_WARNINGS.has(w.code) && w.code !== "no_model");
-}
-
+/**
+ * The dataset's one pass (cached by content hash, so the second scope reads nothing), then the scope's
+ * findings: each warning is the data's or the model's, so a preview shows it once.
+ */
 export async function preflight(label: string, source: DatasetSource, options: AnalyzeOptions, scope: PreflightScope): Promise<PreflightResult> {
   const progress = throttled(5_000, (read: number, total: number) =>
     info(`${label}: checking dataset, ${formatBytes(read)} of ${formatBytes(total)} (${Math.floor((read / Math.max(total, 1)) * 100)}%)`),
   );
-  const report = await analyzeDataset(source, { ...options, onProgress: progress });
-  const warnings = report.warnings.filter(shownIn(scope));
-  const warningCount = report.warningCount - (report.warnings.length - warnings.length);
-  if (warningCount > 0) warn(`${label}: ${listIssues(`${warningCount} dataset warning(s)`, warnings, warningCount)}`);
-  if (report.errorCount > 0) return { report, failure: listIssues(`dataset has ${report.errorCount} error(s)`, report.errors, report.errorCount) };
+  const scan = await scanDataset(source, { sha256: options.sha256, onProgress: progress });
+  const report = reportFor(scan, options, "path" in source ? source.path : undefined);
+  const shown = scope === "dataset" ? dataFindings(scan) : modelFindings(scan, lookupModel(options.model, options), options.method);
+  if (shown.warningCount > 0) warn(`${label}: ${listIssues(`${shown.warningCount} dataset warning(s)`, shown.warnings, shown.warningCount)}`);
+  const errors = scope === "dataset" ? shown : report;
+  if (errors.errorCount > 0) return { report, failure: listIssues(`dataset has ${errors.errorCount} error(s)`, errors.errors, errors.errorCount) };
   return { report };
 }
 

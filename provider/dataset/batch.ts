@@ -15,10 +15,10 @@ export interface BatchContext {
   formatFixedBy: string | null;
   /** Formats the method/model accept; a line of another family is a `format_mismatch`. */
   allowedFormats: DatasetFormat[];
-  /** null: no token counting (format detection). */
-  encoding: TokenEncoding | null;
-  tokenLimit: number | null;
-  vision: boolean | null;
+  /** Encodings every valid example is counted with (empty: a format-only check). */
+  encodings: TokenEncoding[];
+  /** Per encoding, examples over this many tokens are remembered with their line (the smallest per-example limit of a model using it). */
+  longOver: Partial<Record<TokenEncoding, number>>;
   /** Lines longer than this (bytes) are reported as `line_too_long` and not parsed. */
   maxLineBytes: number;
 }
@@ -26,6 +26,22 @@ export interface BatchContext {
 export interface NoteCount {
   count: number;
   firstLine: number;
+}
+
+/**
+ * Tokens of the valid examples with one encoding: enough for any model's per-example limit, epochs and
+ * price without reading the data again (sum(min(limit, t)) is arithmetic on the counts).
+ */
+export interface TokenStats {
+  total: number;
+  /** Examples by token count: `counts[t]` examples have exactly t tokens. */
+  counts: Record<string, number>;
+  /** The first MAX_ISSUES examples over `longOver` tokens, as [line, tokens]. */
+  long: [number, number][];
+}
+
+export function emptyTokenStats(): TokenStats {
+  return { total: 0, counts: {}, long: [] };
 }
 
 export interface BatchResult {
@@ -36,10 +52,7 @@ export interface BatchResult {
   validExamples: number;
   /** First line (1-based) that was valid, or 0. */
   firstValidLine: number;
-  tokens: number;
-  /** sum(min(limit, tokens)) over valid examples. */
-  cappedTokens: number;
-  truncated: number;
+  tokens: Partial<Record<TokenEncoding, TokenStats>>;
   errors: DatasetIssue[];
   errorCount: number;
   warnings: DatasetIssue[];
@@ -53,9 +66,7 @@ export function emptyResult(): BatchResult {
     examples: 0,
     validExamples: 0,
     firstValidLine: 0,
-    tokens: 0,
-    cappedTokens: 0,
-    truncated: 0,
+    tokens: {},
     errors: [],
     errorCount: 0,
     warnings: [],
@@ -94,7 +105,7 @@ function counterFor(encoding: TokenEncoding): TokenCounter {
 const fatalDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Processes one line of text (without its newline). */
-export function processLine(text: string, lineNo: number, ctx: BatchContext, sink: ResultSink, count: TokenCounter | null): void {
+export function processLine(text: string, lineNo: number, ctx: BatchContext, sink: ResultSink, counters: [TokenEncoding, TokenCounter][]): void {
   const r = sink.r;
   sink.line = lineNo;
   sink.lineErrors = 0;
@@ -123,19 +134,16 @@ export function processLine(text: string, lineNo: number, ctx: BatchContext, sin
       return;
     }
   }
-  checkExample(obj, ctx, sink);
+  checkExample(obj, { format: ctx.format, vision: null }, sink);
   if (sink.lineErrors > 0) return;
   r.validExamples++;
   if (!r.firstValidLine) r.firstValidLine = lineNo;
-  if (!count) return;
-  const tokens = countExampleTokens(obj, ctx.format, count);
-  r.tokens += tokens;
-  if (ctx.tokenLimit !== null && tokens > ctx.tokenLimit) {
-    r.truncated++;
-    r.cappedTokens += ctx.tokenLimit;
-    sink.warning("example_too_long", `${tokens} tokens, over the model's ${ctx.tokenLimit}-token limit: it will be truncated`);
-  } else {
-    r.cappedTokens += tokens;
+  for (const [encoding, count] of counters) {
+    const tokens = countExampleTokens(obj, ctx.format, count);
+    const stats = (r.tokens[encoding] ??= emptyTokenStats());
+    stats.total += tokens;
+    stats.counts[tokens] = (stats.counts[tokens] ?? 0) + 1;
+    if (tokens > (ctx.longOver[encoding] ?? Infinity) && stats.long.length < MAX_ISSUES) stats.long.push([lineNo, tokens]);
   }
 }
 
@@ -146,7 +154,7 @@ export function processLine(text: string, lineNo: number, ctx: BatchContext, sin
 export function processBatch(bytes: Uint8Array, firstLine: number, ctx: BatchContext): BatchResult {
   const r = emptyResult();
   const sink = new ResultSink(r);
-  const count = ctx.encoding ? counterFor(ctx.encoding) : null;
+  const counters = ctx.encodings.map((e) => [e, counterFor(e)] as [TokenEncoding, TokenCounter]);
   // Lines are decoded one by one: small strings die young (cheap scavenges), where one string
   // per batch would land in large-object space and pile up until a full GC.
   let start = 0;
@@ -170,7 +178,7 @@ export function processBatch(bytes: Uint8Array, firstLine: number, ctx: BatchCon
     } catch {
       line = null;
     }
-    if (line !== null) processLine(line, lineNo, ctx, sink, count);
+    if (line !== null) processLine(line, lineNo, ctx, sink, counters);
     else {
       sink.line = lineNo;
       r.examples++;
@@ -223,9 +231,12 @@ export function mergeResults(a: BatchResult, b: BatchResult): BatchResult {
   a.examples += b.examples;
   a.validExamples += b.validExamples;
   if (!a.firstValidLine) a.firstValidLine = b.firstValidLine;
-  a.tokens += b.tokens;
-  a.cappedTokens += b.cappedTokens;
-  a.truncated += b.truncated;
+  for (const [encoding, stats] of Object.entries(b.tokens) as [TokenEncoding, TokenStats][]) {
+    const into = (a.tokens[encoding] ??= emptyTokenStats());
+    into.total += stats.total;
+    for (const [t, n] of Object.entries(stats.counts)) into.counts[t] = (into.counts[t] ?? 0) + n;
+    for (const l of stats.long) if (into.long.length < MAX_ISSUES) into.long.push(l);
+  }
   a.errorCount += b.errorCount;
   for (const e of b.errors) if (a.errors.length < MAX_ISSUES) a.errors.push(e);
   a.warningCount += b.warningCount;

@@ -43,12 +43,15 @@ export function analyzerVersion(): string {
 
 export function cacheKey(parts: Record<string, unknown>): string {
   return createHash("sha256")
-    .update(JSON.stringify({ v: analyzerVersion(), ...parts }))
+    .update(JSON.stringify({ layout: 2, v: analyzerVersion(), ...parts }))
     .digest("hex");
 }
 
+/** Versioned: entries of an earlier layout (per-model passes) are never misread as scans. */
+const ENTRIES = "datasets-v2";
+
 function entryPath(dir: string, key: string): string {
-  return join(dir, "datasets", `${key}.json`);
+  return join(dir, ENTRIES, `${key}.json`);
 }
 
 export function readCache<T>(dir: string, key: string): T | undefined {
@@ -61,7 +64,7 @@ export function readCache<T>(dir: string, key: string): T | undefined {
 
 export function writeCache(dir: string, key: string, value: unknown): void {
   try {
-    const folder = join(dir, "datasets");
+    const folder = join(dir, ENTRIES);
     mkdirSync(folder, { recursive: true });
     const path = entryPath(dir, key);
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;

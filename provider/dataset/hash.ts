@@ -1,34 +1,60 @@
-/** Streamed content hashes (sha256, hex), as used for TrainingFile.contentHash and the cache key. */
-import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+/**
+ * The package's one content-hashing implementation: sha256 (TrainingFile.contentHash, the cache key,
+ * the proof at upload) and md5 (the Uploads API's check), fed in order from any stream of bytes.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { readChunks, toBuffer } from "./reading";
 
-const READ_BYTES = 1 << 20;
+export interface ContentDigest {
+  sha256: string;
+  md5: string;
+  bytes: number;
+}
+
+export interface ContentHasher {
+  update(chunk: Uint8Array): void;
+  digest(): ContentDigest;
+}
+
+/** A running hash of bytes fed in order. md5 is computed only when asked for (it costs as much as sha256). */
+export function contentHasher(opts: { md5?: boolean } = {}): ContentHasher {
+  const sha256 = createHash("sha256");
+  const md5: Hash | null = opts.md5 ? createHash("md5") : null;
+  let bytes = 0;
+  return {
+    update(chunk) {
+      sha256.update(chunk);
+      md5?.update(chunk);
+      bytes += chunk.length;
+    },
+    digest: () => ({ sha256: sha256.digest("hex"), md5: md5 ? md5.digest("hex") : "", bytes }),
+  };
+}
+
+/** The hashes of a whole stream (e.g. a file's content read back from the API). */
+export async function hashStream(chunks: AsyncIterable<Uint8Array>, opts: { md5?: boolean } = {}): Promise<ContentDigest> {
+  const h = contentHasher(opts);
+  for await (const chunk of chunks) h.update(chunk);
+  return h.digest();
+}
 
 /** sha256 and size of a file, read through one reused buffer (constant memory). */
-export async function sha256File(
-  path: string,
-  onProgress?: (bytesRead: number) => void,
-): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash("sha256");
-  const fh = await open(path, "r");
-  let bytes = 0;
-  try {
-    const buf = Buffer.allocUnsafeSlow(READ_BYTES);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, READ_BYTES, null);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-      bytes += bytesRead;
-      onProgress?.(bytes);
-    }
-  } finally {
-    await fh.close();
+export async function sha256File(path: string, onProgress?: (bytesRead: number) => void): Promise<{ sha256: string; bytes: number }> {
+  const h = contentHasher();
+  let read = 0;
+  for await (const chunk of readChunks({ path }, 1 << 20)) {
+    h.update(chunk);
+    read += chunk.length;
+    onProgress?.(read);
   }
-  return { sha256: hash.digest("hex"), bytes };
+  const { sha256, bytes } = h.digest();
+  return { sha256, bytes };
 }
 
 /** sha256 and size of in-memory content (strings are hashed as UTF-8). */
 export function sha256Content(content: string | Buffer | Uint8Array): { sha256: string; bytes: number } {
-  const buf = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-  return { sha256: createHash("sha256").update(buf).digest("hex"), bytes: buf.length };
+  const h = contentHasher();
+  h.update(toBuffer(content));
+  const { sha256, bytes } = h.digest();
+  return { sha256, bytes };
 }

@@ -3,8 +3,11 @@
  * datasets (JSONL). Used by the resources' check(), the emulator's job validation and
  * `openai-finetune validate`.
  */
-export { analyzeDataset, workerScriptPath, WORKER_THRESHOLD_BYTES, type DatasetSource } from "./analyze";
-export { sha256File, sha256Content } from "./hash";
+export { analyzeDataset, type DatasetSource } from "./analyze";
+export { scanDataset, WORKER_THRESHOLD_BYTES, SCAN_ENCODINGS, type DatasetScan, type ScanOptions } from "./scan";
+export { reportFor, dataFindings, modelFindings, capTokens, type Findings } from "./summary";
+export { workerScriptPath } from "./workers";
+export { sha256File, sha256Content, contentHasher, hashStream, type ContentDigest, type ContentHasher } from "./hash";
 export { autoEpochs, resolveEpochs, estimateCostUsd } from "./epochs";
 export {
   countExampleTokens,

@@ -1,6 +1,6 @@
 /**
  * Worker thread: receives batches of whole lines (a transferred buffer and its used length),
- * answers with their summaries and hands the buffer back for reuse. The tokenizer is loaded
+ * answers with their summaries and hands the buffer back for reuse. The tokenizers are loaded
  * once, when the worker starts.
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -15,10 +15,8 @@ interface BatchMessage {
 }
 
 const ctx = workerData as BatchContext;
-if (ctx.encoding) {
-  // Bound the merge cache: it is per worker and would otherwise grow to 100k entries.
-  getEncoder(ctx.encoding).setMergeCacheSize?.(20000);
-}
+// Bound the merge caches: they are per worker and would otherwise grow to 100k entries each.
+for (const encoding of ctx.encodings) getEncoder(encoding).setMergeCacheSize?.(20000);
 
 parentPort!.on("message", (msg: BatchMessage) => {
   try {

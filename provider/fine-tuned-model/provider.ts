@@ -60,7 +60,7 @@ function crossFieldFailures({ inputs, unknown }: CheckedInputs<FineTunedModelInp
   return failures;
 }
 
-/** Validates the local dataset for this model and method, and prices it; runs at every preview (cached by hash). */
+/** Prices the dataset for this model and method: arithmetic on its scan, cached by hash when its TrainingFile was checked. */
 async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInputs>) {
   const dataset = inputs.importJobId ? undefined : inputs.trainingDataset;
   const knowable = ["trainingDataset", "baseModel", "method", "hyperparameters"].every((key) => !unknown.has(key));

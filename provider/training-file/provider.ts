@@ -23,10 +23,10 @@ async function check(_olds: unknown, news: Record<string, unknown>): Promise<dyn
   if (sourceFailure) return { inputs, failures: [sourceFailure] };
   if (inputs.purpose !== "fine-tune" || !inputs.validate) return { inputs };
   const label = inputs.path ?? "inline dataset";
-  // No token counts here: the FineTunedModel counts them with its model's tokenizer, so the first
-  // preview of a large dataset tokenizes it once, not twice.
+  // The dataset's one pass (its tokens counted for every encoding, cached by hash): the models' checks
+  // are arithmetic on it and read nothing.
   const source = inputs.path !== undefined ? { path: inputs.path } : { content: inputs.content ?? "" };
-  const { failure } = await preflight(label, source, { countTokens: false, sha256: inputs.contentHash }, "dataset");
+  const { failure } = await preflight(label, source, { sha256: inputs.contentHash }, "dataset");
   return failure ? { inputs, failures: [{ property: inputs.path !== undefined ? "path" : "content", reason: `${label}: ${failure}` }] } : { inputs };
 }
 

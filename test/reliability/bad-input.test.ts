@@ -108,7 +108,7 @@ const CASES: Case[] = [
     dataset: Array.from({ length: 12 }, (_, i) => JSON.stringify(dpo(i))).join("\n") + "\n",
     model: { baseModel: BASE_MODEL, method: { type: "supervised" } },
     failure: ["model", "trainingFile"],
-    expected: ["dataset has 12 error(s)", "line 1: [format_mismatch]", "needs chat (supervised) examples"],
+    expected: ["dataset has 1 error(s)", "line 1: [format_mismatch]", "needs chat (supervised) examples"],
   },
   { name: "tool call arguments not a string", dataset: chatWith(12, 8, toolCallExample), failure: ["data", "path"], expected: ["line 8: [tool_call_arguments_not_string]"] },
   { name: "weight 2", dataset: chatWith(12, 2, weightTwo), failure: ["data", "path"], expected: ["line 2: [invalid_weight]"] },

@@ -206,10 +206,10 @@ describe("format-only check (countTokens: false)", () => {
     }
   });
 
-  it("has its own cache entry, so a counted check never gets an uncounted result", async () => {
+  it("is never cached, so a counted check never gets an uncounted result", async () => {
     const quick = await analyzeDataset({ content }, { countTokens: false });
     expect(quick.cached).toBe(false);
-    expect((await analyzeDataset({ content }, { countTokens: false })).cached).toBe(true);
+    expect((await analyzeDataset({ content }, { countTokens: false })).cached).toBe(false);
     const counted = await analyzeDataset({ content });
     expect(counted.cached).toBe(false);
     expect(counted.tokens).toBeGreaterThan(0);
@@ -217,7 +217,7 @@ describe("format-only check (countTokens: false)", () => {
 });
 
 describe("result cache", () => {
-  const entries = () => (existsSync(join(cache.dir(), "datasets")) ? readdirSync(join(cache.dir(), "datasets")) : []);
+  const entries = () => (existsSync(join(cache.dir(), "datasets-v2")) ? readdirSync(join(cache.dir(), "datasets-v2")) : []);
 
   it("a re-check of unchanged content comes from the cache, with the same result", async () => {
     const path = join(dir, "cached.jsonl");
@@ -230,7 +230,7 @@ describe("result cache", () => {
     expect(second.file).toBe(path);
   });
 
-  it("epochs and price are applied after the cache; content, model limits and method are part of the key", async () => {
+  it("model, method, epochs and price are arithmetic on the cached scan; only the content is the key", async () => {
     const path = join(dir, "keyed.jsonl");
     writeFileSync(path, chatLines(40).join("\n") + "\n");
     const a = await analyzeDataset({ path }, { model: "gpt-4o-mini" });
@@ -239,8 +239,12 @@ describe("result cache", () => {
     expect(b.epochs).toBe(7);
     expect(b.billedTokens).toBe(a.tokens * 7);
     expect(b.estimatedCostUsd).toBeCloseTo((a.tokens * 7) / 1e6, 9);
-    expect((await analyzeDataset({ path }, { model: "gpt-3.5-turbo" })).cached).toBe(false);
-    expect((await analyzeDataset({ path }, { model: "gpt-4o-mini", method: "dpo" })).cached).toBe(false);
+    const cl100k = await analyzeDataset({ path }, { model: "gpt-3.5-turbo" });
+    expect([cl100k.cached, cl100k.encoding]).toEqual([true, "cl100k_base"]);
+    expect(cl100k.tokens).toBe((await analyzeDataset({ path }, { model: "gpt-3.5-turbo", noCache: true })).tokens);
+    const dpo = await analyzeDataset({ path }, { model: "gpt-4.1-mini", method: "dpo" });
+    expect(dpo.cached).toBe(true);
+    expect(dpo.errors).toEqual([expect.objectContaining({ line: 1, code: "format_mismatch" })]);
     appendFileSync(path, chatLine(99) + "\n");
     const changed = await analyzeDataset({ path }, { model: "gpt-4o-mini" });
     expect(changed.cached).toBe(false);
@@ -269,7 +273,7 @@ describe("result cache", () => {
     await analyzeDataset({ content });
     const after = entries();
     expect(after.length).toBe(before + 1);
-    for (const name of after) writeFileSync(join(cache.dir(), "datasets", name), "{corrupt");
+    for (const name of after) writeFileSync(join(cache.dir(), "datasets-v2", name), "{corrupt");
     const again = await analyzeDataset({ content });
     expect(again.cached).toBe(false);
     expect(comparable(again)).toEqual(comparable(r));
@@ -278,7 +282,7 @@ describe("result cache", () => {
   it("an explicit cacheDir is used instead of the environment's", async () => {
     const own = tempDir();
     await analyzeDataset({ content: chatLines(10, 900).join("\n") }, { cacheDir: own });
-    expect(readdirSync(join(own, "datasets"))).toHaveLength(1);
+    expect(readdirSync(join(own, "datasets-v2"))).toHaveLength(1);
     rmSync(own, { recursive: true, force: true });
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { provider } from "../../../provider/training-file/provider";
 import { analyzeDataset, sha256Content } from "../../../provider/dataset";
 import { UNKNOWN } from "../../../provider/schema";
@@ -45,12 +45,17 @@ describe("TrainingFile check()", () => {
     expect(await apiCalls(emulator)).toBe(0);
   });
 
-  it("checks the format without counting tokens: the FineTunedModel counts them, once", async () => {
-    const path = writeDataset(chatDataset(12, "format-only"));
-    await checked(inputsFor(path));
-    // The check's pass is in the dataset cache under the format-only key, and only there.
-    expect((await analyzeDataset({ path }, { countTokens: false })).cached).toBe(true);
-    expect((await analyzeDataset({ path })).cached).toBe(false);
+  it("its one pass serves every model: tokens for each encoding, cached by the program's hash", async () => {
+    const path = writeDataset(chatDataset(12, "one-pass"));
+    const inputs = await checked(inputsFor(path));
+    const counted = { o200k: await analyzeDataset({ path }, { model: "gpt-4.1-mini", noCache: true }), cl100k: await analyzeDataset({ path }, { model: "gpt-3.5-turbo", noCache: true }) };
+    rmSync(path);
+    // The file is gone: only the check's cached scan can answer, for either tokenizer.
+    const sha256 = inputs.contentHash as string;
+    const o200k = await analyzeDataset({ path }, { model: "gpt-4.1-mini", sha256 });
+    const cl100k = await analyzeDataset({ path }, { model: "gpt-3.5-turbo", sha256 });
+    expect([o200k.cached, o200k.encoding, o200k.tokens]).toEqual([true, "o200k_base", counted.o200k.tokens]);
+    expect([cl100k.cached, cl100k.encoding, cl100k.tokens]).toEqual([true, "cl100k_base", counted.cl100k.tokens]);
   });
 
   it("re-checks from the program's hash without reading the file; create still refuses other bytes", async () => {
