@@ -41,3 +41,5 @@ export async function analyzeDataset(source: DatasetSource, opts: AnalyzeOptions
 }
 
 export { analyzerVersion, FORMAT_LABEL, type DatasetSource };
+/** Kept here too for modules that read datasets line by line (the evaluation). */
+export { readChunks } from "./reading";
