@@ -28,6 +28,11 @@ export interface Faults {
   failNextJobs?: number;
   /** Job creation is refused (403) as for an organisation without fine-tuning access. */
   blockFineTuning?: boolean;
+  /**
+   * Completions of uploads are held unanswered and not performed, until the client goes away: a
+   * test can kill a client whose parts were all received, with its upload still open.
+   */
+  holdUploadCompletion?: boolean;
 }
 
 export type { ReceivedRequest, LogEntry };
@@ -65,6 +70,7 @@ export const DEFAULT_FAULTS: Required<Faults> = {
   retryAfterSeconds: 1,
   failNextJobs: 0,
   blockFineTuning: false,
+  holdUploadCompletion: false,
 };
 
 export interface AdminHost {
@@ -99,8 +105,9 @@ export function parseFaults(body: Record<string, unknown>): Faults {
         out.failNextJobs = value;
         break;
       case "blockFineTuning":
+      case "holdUploadCompletion":
         if (typeof value !== "boolean") throw invalidType(key, "boolean", value);
-        out.blockFineTuning = value;
+        out[key] = value;
         break;
       default:
         throw unknownParam(key);

@@ -138,7 +138,12 @@ async function md5Of(paths: string[]): Promise<string> {
   return hash.digest("hex");
 }
 
-async function complete(ctx: Ctx, app: App): Promise<Upload> {
+async function complete(ctx: Ctx, app: App): Promise<Upload | undefined> {
+  if (app.faults.holdUploadCompletion) {
+    // Never answered: the client is expected to die waiting (the request then ends with its socket).
+    await new Promise((resolve) => ctx.req.socket.once("close", resolve));
+    return undefined;
+  }
   const body = await readJson(ctx);
   for (const key of Object.keys(body)) if (!["part_ids", "md5"].includes(key)) throw unknownParam(key);
   const rec = requireUpload(app, ctx.params.id!);

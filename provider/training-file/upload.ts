@@ -9,6 +9,7 @@ import { formatBytes } from "../dataset";
 import { info } from "../log";
 import { isTransient } from "../errors";
 import { findOrCreate, retryDelayMs, sleep } from "../retry";
+import { cancelStaleUploads, forgetOpenUpload, rememberOpenUpload } from "./open-uploads";
 import type { TrainingFileInputs } from "./schema";
 
 /** The Uploads API's largest part. */
@@ -83,7 +84,9 @@ async function uploadWhole(client: OpenAI, bytes: Bytes, name: string, purpose: 
 async function uploadInParts(client: OpenAI, bytes: Bytes, name: string, purpose: TrainingFileInputs["purpose"], md5: string): Promise<FileObject> {
   const parts = Math.ceil(bytes.size / PART_BYTES);
   info(`uploading ${name} (${formatBytes(bytes.size)}) in ${parts} parts of up to ${formatBytes(PART_BYTES)}`);
+  await cancelStaleUploads(client, name);
   const session = await client.uploads.create({ bytes: bytes.size, filename: name, mime_type: "application/jsonl", purpose: purpose as "fine-tune" });
+  rememberOpenUpload(name, session.id);
   try {
     const partIds: string[] = [];
     for (let index = 0; index < parts; index++) {
@@ -94,10 +97,14 @@ async function uploadInParts(client: OpenAI, bytes: Bytes, name: string, purpose
     }
     // Not retried here: a completion whose answer was lost is found by its file name on the next look.
     const done = await client.uploads.complete(session.id, { part_ids: partIds, md5 }, { maxRetries: 0 });
+    forgetOpenUpload(name, session.id);
     if (!done.file) throw new Error(`the Uploads API completed ${session.id} without a file`);
     return done.file;
   } catch (err) {
-    await client.uploads.cancel(session.id).catch(() => undefined);
+    await client.uploads.cancel(session.id).then(
+      () => forgetOpenUpload(name, session.id),
+      () => undefined,
+    );
     throw err;
   }
 }
