@@ -20,7 +20,10 @@ if (importJob) {
   exports.jobId = legacy.jobId;
   exports.trainingFileId = data.id;
 } else {
-  const data = new TrainingFile("data", { path: config.require("dataset") });
+  // inlineDataset: the same bytes given as \`content\` (a secret) instead of a path.
+  const data = new TrainingFile("data", config.getBoolean("inlineDataset")
+    ? { content: require("node:fs").readFileSync(config.require("dataset"), "utf8") }
+    : { path: config.require("dataset") });
   const model = new FineTunedModel("model", {
     baseModel: config.get("baseModel") || "gpt-4o-mini-2024-07-18",
     trainingFile: data,
