@@ -8,8 +8,9 @@ import type OpenAI from "openai";
 import type { FineTuningJob, FineTuningJobEvent } from "openai/resources/fine-tuning/jobs/jobs";
 import type { FineTuningJobCheckpoint } from "openai/resources/fine-tuning/jobs/checkpoints";
 import type { FileObject } from "openai/resources/files";
+import { EventFeed } from "../provider/fine-tuned-model/progress";
 import { lookupModel } from "../provider/models";
-import { bestCheckpoint, metricsFromEvents, overfittingHint, parseResultCsv, type MetricRow } from "./metrics";
+import { bestCheckpoint, metricsFromEvents, overfittingHint, parseResultCsv, toColumns, type MetricRow } from "./metrics";
 
 export interface Owner {
   project: string;
@@ -117,32 +118,9 @@ export async function overview(client: OpenAI): Promise<Overview> {
   return { environments, unmanaged, jobs: summaries, servingAvailable: serving !== null };
 }
 
-/** All of a job's events, oldest first (the API lists newest first). */
-export async function listEvents(client: OpenAI, jobId: string, max = 5000): Promise<FineTuningJobEvent[]> {
-  const events: FineTuningJobEvent[] = [];
-  for await (const e of client.fineTuning.jobs.listEvents(jobId, { limit: 100 })) {
-    events.push(e);
-    if (events.length >= max) break;
-  }
-  return events.reverse();
-}
-
-/**
- * Events newer than `cursor` (the newest id already seen), oldest first: pages are walked with
- * `after` from the newest until the cursor is met, so nothing between two polls is missed.
- */
-export async function eventsSince(client: OpenAI, jobId: string, cursor: string | null): Promise<FineTuningJobEvent[]> {
-  const fresh: FineTuningJobEvent[] = [];
-  let page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100 });
-  for (;;) {
-    for (const e of page.data) {
-      if (e.id === cursor) return fresh.reverse();
-      fresh.push(e);
-    }
-    if (!page.hasNextPage() || cursor === null) break;
-    page = await page.getNextPage();
-  }
-  return fresh.reverse();
+/** All of a job's events, oldest first (read by the provider's cursor discipline). */
+export async function listEvents(client: OpenAI, jobId: string): Promise<FineTuningJobEvent[]> {
+  return new EventFeed(client, jobId).fresh();
 }
 
 export async function listCheckpoints(client: OpenAI, jobId: string): Promise<FineTuningJobCheckpoint[]> {
@@ -222,7 +200,7 @@ export async function jobDetail(client: OpenAI, jobId: string) {
     checkpoints,
     bestCheckpoint: best ? best.id : null,
     files: { training, validation, result },
-    metrics,
+    metrics: { source: metrics.source, ignoredColumns: metrics.ignoredColumns, columns: toColumns(metrics.rows) },
     overfitting: overfittingHint(metrics.rows),
     cost: costOf(job, training),
   };

@@ -10,8 +10,9 @@ import { extname, join, normalize } from "node:path";
 import type OpenAI from "openai";
 import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
 import { describeApiError, isNotFound, isTransient } from "../provider/errors";
+import { EventFeed } from "../provider/fine-tuned-model/progress";
 import { sleep } from "../provider/retry";
-import { eventsSince, evaluations, jobDetail, jobMetrics, listEvents, overview, summarise } from "./data";
+import { evaluations, jobDetail, jobMetrics, listEvents, overview, summarise } from "./data";
 import { metricsFromEvents, toCsv } from "./metrics";
 
 export interface UiServerOptions {
@@ -51,6 +52,50 @@ class HttpError extends Error {
   }
 }
 
+function sendText(res: ServerResponse, json: string): void {
+  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(json);
+}
+
+/**
+ * What the page asks for most, kept as the JSON text sent. The overview is served up to
+ * FRESH_MS old and refreshed behind the answer up to STALE_MS (a list of 500 jobs is 5 API pages);
+ * a job's detail is kept only once the job has ended, when it no longer changes.
+ */
+class Cache {
+  static readonly FRESH_MS = 3000;
+  static readonly STALE_MS = 30_000;
+  private list: { at: number; json: string } | null = null;
+  private refreshing: Promise<string> | null = null;
+  private readonly ended = new Map<string, string>();
+
+  overview(client: OpenAI): Promise<string> {
+    const age = this.list ? Date.now() - this.list.at : Infinity;
+    if (age > Cache.FRESH_MS && !this.refreshing) {
+      this.refreshing = overview(client)
+        .then((o) => {
+          this.list = { at: Date.now(), json: JSON.stringify(o) };
+          return this.list.json;
+        })
+        .finally(() => (this.refreshing = null));
+      this.refreshing.catch(() => undefined);
+    }
+    return age <= Cache.STALE_MS && this.list ? Promise.resolve(this.list.json) : this.refreshing!;
+  }
+
+  async job(client: OpenAI, id: string): Promise<string> {
+    const kept = this.ended.get(id);
+    if (kept) return kept;
+    const detail = await jobDetail(client, id);
+    const json = JSON.stringify(detail);
+    if (TERMINAL.has(detail.job.status)) {
+      if (this.ended.size >= 10) this.ended.delete(this.ended.keys().next().value!);
+      this.ended.set(id, json);
+    }
+    return json;
+  }
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...extra });
@@ -82,7 +127,7 @@ function jobIdFrom(segment: string | undefined): string {
   return segment;
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, options: UiServerOptions): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, options: UiServerOptions, cache: Cache): Promise<void> {
   const url = new URL(req.url ?? "/", "http://ui.local");
   const parts = url.pathname.split("/").filter(Boolean);
   if (parts[0] !== "api") {
@@ -90,14 +135,14 @@ async function route(req: IncomingMessage, res: ServerResponse, options: UiServe
     return sendStatic(res, url.pathname);
   }
   const { client } = options;
-  if (parts[1] === "overview" && parts.length === 2) return sendJson(res, 200, await overview(client));
+  if (parts[1] === "overview" && parts.length === 2) return sendText(res, await cache.overview(client));
   if (parts[1] === "evaluations" && parts.length === 2) {
     return sendJson(res, 200, evaluations(options.projectDir, url.searchParams.get("model") ?? undefined));
   }
   if (parts[1] === "jobs" && parts.length >= 3) {
     const id = jobIdFrom(parts[2]);
     const tail = parts.slice(3).join("/");
-    if (tail === "") return sendJson(res, 200, await jobDetail(client, id));
+    if (tail === "") return sendText(res, await cache.job(client, id));
     if (tail === "live") return live(req, res, options, id);
     if (tail === "metrics.csv" || tail === "metrics.json") return download(res, client, id, tail.endsWith("csv") ? "csv" : "json");
   }
@@ -129,14 +174,14 @@ async function live(req: IncomingMessage, res: ServerResponse, options: UiServer
   let open = true;
   req.on("close", () => (open = false));
   const cursor = new URL(req.url ?? "/", "http://ui.local").searchParams.get("after");
-  let after: string | null = cursor && cursor !== "" ? cursor : null;
+  const feed = new EventFeed(client, id).startAfter(cursor || undefined);
   let last = "";
   let interval = minMs;
   while (open) {
     let changed = false;
     try {
       const job: FineTuningJob = await client.fineTuning.jobs.retrieve(id);
-      const fresh = await eventsSince(client, id, after);
+      const fresh = await feed.fresh();
       const stamp = `${job.status}|${job.trained_tokens}|${job.fine_tuned_model}|${job.finished_at}`;
       if (stamp !== last) {
         sse(res, "job", summarise(job));
@@ -144,7 +189,6 @@ async function live(req: IncomingMessage, res: ServerResponse, options: UiServer
         changed = true;
       }
       if (fresh.length) {
-        after = fresh[fresh.length - 1]!.id;
         sse(res, "events", fresh);
         const rows = metricsFromEvents(fresh);
         if (rows.length) sse(res, "metrics", rows);
@@ -172,12 +216,15 @@ async function live(req: IncomingMessage, res: ServerResponse, options: UiServer
 }
 
 function handle(options: UiServerOptions) {
+  const cache = new Cache();
+  // Warmed at start, so the first page load does not wait for every page of the job list.
+  void cache.overview(options.client).catch(() => undefined);
   return (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       sendJson(res, 405, { error: "the UI is read-only: only GET is served" }, { allow: "GET, HEAD" });
       return;
     }
-    route(req, res, options).catch((err: unknown) => {
+    route(req, res, options, cache).catch((err: unknown) => {
       if (res.headersSent) {
         res.end();
         return;

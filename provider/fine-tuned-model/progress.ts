@@ -42,6 +42,12 @@ export class EventFeed {
     return fresh.reverse();
   }
 
+  /** Continues after an event already seen elsewhere (the UI's page says which one it has). */
+  startAfter(eventId: string | undefined): this {
+    this.newestSeen = eventId;
+    return this;
+  }
+
   /** Marks what the job did before now as seen: an imported or resumed job does not replay its history. */
   async skipHistory(): Promise<void> {
     const page = await this.client.fineTuning.jobs.listEvents(this.jobId, { limit: 1 }, this.request);
