@@ -6,7 +6,9 @@ import * as dynamic from "@pulumi/pulumi/dynamic";
 import { sha256Content, sha256File } from "../dataset";
 import type { Counts, Failure, GraderResult, ModelSummary } from "../evaluation/summary";
 import type { GraderSpec } from "../evaluation/graders";
+import { withOutputPlaceholders } from "../schema";
 import { trampoline } from "../trampoline";
+import { modelEvaluationDeclaration } from "./schema";
 
 export type { GraderSpec, Counts, Failure, GraderResult, ModelSummary };
 
@@ -84,7 +86,7 @@ export class ModelEvaluation extends dynamic.Resource {
     super(
       provider,
       name,
-      {
+      withOutputPlaceholders(modelEvaluationDeclaration, {
         model: modelOf(args.model),
         dataset: pulumi.all([dataset.path, dataset.content]).apply(([path, content]) => (path !== undefined ? { path } : { content })),
         datasetHash,
@@ -101,20 +103,7 @@ export class ModelEvaluation extends dynamic.Resource {
         pricePerMillionTokens: args.pricePerMillionTokens,
         projectDir: projectDir(),
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-        passed: undefined,
-        passRate: undefined,
-        meanScore: undefined,
-        counts: undefined,
-        graderResults: undefined,
-        baselineResult: undefined,
-        delta: undefined,
-        usage: undefined,
-        failures: undefined,
-        reasons: undefined,
-        reportPath: undefined,
-        reportMarkdownPath: undefined,
-        evaluatedAt: undefined,
-      },
+      }),
       opts,
       "openai-finetune",
       "ModelEvaluation",

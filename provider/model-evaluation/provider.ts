@@ -23,8 +23,8 @@ import {
   type EvaluationReport,
 } from "../evaluation";
 import { info, throttled } from "../log";
-import { canonicalJson, checkInputs, diffInputs, echoInputs } from "../schema";
-import { RERUN_KEYS, modelEvaluationSchema, type ModelEvaluationInputs } from "./schema";
+import { canonicalJson, checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
+import { RERUN_KEYS, modelEvaluationDeclaration, modelEvaluationSchema, type ModelEvaluationInputs } from "./schema";
 
 type Props = Record<string, unknown>;
 
@@ -163,7 +163,7 @@ function nameOf(inputs: Pick<ModelEvaluationInputs, "owner">): string {
   return inputs.owner.split("/").pop() ?? inputs.owner;
 }
 
-export const provider: Required<dynamic.ResourceProvider> = {
+export const provider: Required<dynamic.ResourceProvider> = withStateVersions(modelEvaluationDeclaration, {
   configure: configureProvider,
   check,
   diff,
@@ -171,4 +171,4 @@ export const provider: Required<dynamic.ResourceProvider> = {
   read,
   update,
   delete: remove,
-};
+});
