@@ -141,7 +141,10 @@ describe("openai-finetune ui in headless Chromium against the emulator", () => {
     expect(evaluation).toContain("The plum is purple.");
     expect(await page.textContent('[data-testid="events"]')).toContain("The job has successfully completed");
     await screenshot("job");
-    await page.screenshot({ path: join(ARTIFACTS, "job-viewport.png") });
+    // The README's picture (docs/ui-job-page.png is a copy of this one).
+    await page.setViewportSize({ width: 1100, height: 760 });
+    await page.screenshot({ path: join(ARTIFACTS, "job-readme.png") });
+    await page.setViewportSize({ width: 1400, height: 1000 });
   });
 
   it("downloads the metrics as CSV and JSON with every row", async () => {
