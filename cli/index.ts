@@ -8,6 +8,7 @@
  * Exit status: 0 success, 1 the command's own failure (e.g. an invalid dataset), 2 bad usage.
  */
 import { register as emulator } from "../emulator/main";
+import { register as models } from "./models";
 import { createProgram, runProgram } from "./program";
 import { register as evaluate } from "./eval";
 import { register as ui } from "./ui";
@@ -18,6 +19,7 @@ emulator(program);
 validate(program);
 evaluate(program);
 ui(program);
+models(program);
 
 runProgram(program, process.argv.slice(2)).then(
   (code) => {

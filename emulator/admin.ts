@@ -44,12 +44,8 @@ export interface EmulatorState {
   /** Fine-tuned models that currently exist. */
   models: Model[];
   uploads: (Upload & { parts: number })[];
-  /**
-   * API requests served (admin routes excluded), in total and by route template; `retries`: those
-   * that repeated (same method and URL) a request this emulator failed by a fault, each failure
-   * counted once: what clients really sent again, not what was injected.
-   */
-  requests: { total: number; byRoute: Record<string, number>; retries: number };
+  /** API requests served (admin routes excluded), in total and by route template. */
+  requests: { total: number; byRoute: Record<string, number> };
   /** Audit log, oldest first. */
   log: LogEntry[];
   /** The last 500 API requests (headers without credentials, first 64 KiB of the body). */

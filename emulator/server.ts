@@ -28,12 +28,7 @@ export class Emulator implements App, AdminHost {
   readonly faults: Required<Faults> = { ...DEFAULT_FAULTS };
   private readonly router = new Router();
   private server: Server | null = null;
-  private requests = { total: 0, byRoute: new Map<string, number>(), retries: 0 };
-  /**
-   * Requests this emulator failed (an injected 429/500/reset, or an answer dropped after the work),
-   * by method and URL, not yet sent again: the next identical request is the client's retry.
-   */
-  private unanswered = new Map<string, number>();
+  private requests = { total: 0, byRoute: new Map<string, number>() };
   private injected = { injected429: 0, injected500: 0, resets: 0, droppedResponses: 0 };
   private received: ReceivedRequest[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -170,7 +165,7 @@ export class Emulator implements App, AdminHost {
       jobs: [...this.store.jobs.values()].sort((a, b) => a.seq - b.seq).map((r) => r.obj) as EmulatorState["jobs"],
       models: [...this.store.models.values()].sort((a, b) => a.seq - b.seq).map((m) => fineTunedModelObject(this, m.obj.id)!),
       uploads: [...this.store.uploads.values()].sort((a, b) => a.seq - b.seq).map((u) => ({ ...u.obj, parts: u.parts.length })),
-      requests: { total: this.requests.total, byRoute: Object.fromEntries(this.requests.byRoute), retries: this.requests.retries },
+      requests: { total: this.requests.total, byRoute: Object.fromEntries(this.requests.byRoute) },
       log: this.store.log,
       received: this.received,
       faults: { ...this.injected },
@@ -201,8 +196,7 @@ export class Emulator implements App, AdminHost {
     this.generation++;
     this.store.clear();
     Object.assign(this.faults, DEFAULT_FAULTS);
-    this.requests = { total: 0, byRoute: new Map(), retries: 0 };
-    this.unanswered.clear();
+    this.requests = { total: 0, byRoute: new Map() };
     this.injected = { injected429: 0, injected500: 0, resets: 0, droppedResponses: 0 };
     this.received = [];
   }
@@ -278,31 +272,11 @@ export class Emulator implements App, AdminHost {
     }
   }
 
-  private identity(ctx: Ctx): string {
-    return `${ctx.method} ${ctx.req.url ?? "/"}`;
-  }
-
-  /** Counts a request as a retry when it repeats one this emulator failed (each failure once). */
-  private countRetry(ctx: Ctx): void {
-    const id = this.identity(ctx);
-    const pending = this.unanswered.get(id) ?? 0;
-    if (pending === 0) return;
-    this.requests.retries++;
-    if (pending === 1) this.unanswered.delete(id);
-    else this.unanswered.set(id, pending - 1);
-  }
-
-  private failed(ctx: Ctx): void {
-    const id = this.identity(ctx);
-    this.unanswered.set(id, (this.unanswered.get(id) ?? 0) + 1);
-  }
-
   /** Returns true when the request was taken over by a fault. */
   private injectFault(ctx: Ctx): boolean {
     const f = this.faults;
     if (f.resetRate > 0 && Math.random() < f.resetRate) {
       this.injected.resets++;
-      this.failed(ctx);
       ctx.req.socket.resetAndDestroy();
       return true;
     }
@@ -312,7 +286,6 @@ export class Emulator implements App, AdminHost {
     };
     if (f.rate429 > 0 && Math.random() < f.rate429) {
       this.injected.injected429++;
-      this.failed(ctx);
       throw new ApiError(
         429,
         "Rate limit reached for requests (injected by the emulator). Please try again later.",
@@ -324,7 +297,6 @@ export class Emulator implements App, AdminHost {
     }
     if (f.rate500 > 0 && Math.random() < f.rate500) {
       this.injected.injected500++;
-      this.failed(ctx);
       const err = serverError();
       Object.assign(err.headers, { "retry-after-ms": retryHeaders["retry-after-ms"] });
       throw err;
@@ -371,7 +343,6 @@ export class Emulator implements App, AdminHost {
       this.requests.total++;
       this.requests.byRoute.set(key, (this.requests.byRoute.get(key) ?? 0) + 1);
       this.record(ctx);
-      this.countRetry(ctx);
       this.authenticate(ctx);
       if (ctx.flavor === "azure" && !ctx.query.get("api-version")) {
         throw badRequest("Missing required query parameter 'api-version'.", "api-version", "missing_required_parameter");
@@ -384,7 +355,6 @@ export class Emulator implements App, AdminHost {
       if (result === undefined) return;
       if (this.faults.dropResponseRate > 0 && Math.random() < this.faults.dropResponseRate) {
         this.injected.droppedResponses++;
-        this.failed(ctx);
         ctx.req.socket.resetAndDestroy();
         return;
       }

@@ -5,7 +5,7 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
-export type ResourceKind = "training-file" | "fine-tuned-model" | "model-evaluation";
+export type ResourceKind = "training-file" | "fine-tuned-model" | "model-evaluation" | "model-deployment";
 
 export function trampoline(kind: ResourceKind): dynamic.ResourceProvider {
   // Kept self-contained on purpose: this function's text is what runs from state.

@@ -24,7 +24,7 @@ export interface FineTunedModelArgs {
   suffix?: pulumi.Input<string>;
   /** Training seed, for reproducibility. A change retrains. */
   seed?: pulumi.Input<number>;
-  /** Job metadata (at most 14 keys; the provider uses 2). The API cannot change it on an existing job: a change is recorded and applies to the next training. */
+  /** Job metadata (at most 13 keys; the provider uses 3). The API cannot change it on an existing job: a change shows no diff and applies to the next training. */
   metadata?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Weights & Biases integration; like metadata, a change applies to the next training. */
   integrations?: pulumi.Input<pulumi.Input<WandbIntegration>[]>;

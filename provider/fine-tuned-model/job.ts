@@ -4,6 +4,8 @@ import type { FineTuningJob, JobCreateParams } from "openai/resources/fine-tunin
 import type { FineTuningJobCheckpoint } from "openai/resources/fine-tuning/jobs/checkpoints";
 import { canonicalJson, echoInputs, replacingFields } from "../schema";
 import {
+  API_METADATA_KEYS,
+  DATASET_KEY,
   INPUTS_KEY,
   OWNER_KEY,
   fineTunedModelSchema,
@@ -53,6 +55,16 @@ export function ownerMetadata(inputs: FineTunedModelInputs): Record<string, stri
   return { [OWNER_KEY]: owner, [INPUTS_KEY]: trainingIdentity(inputs) };
 }
 
+/**
+ * The training data's bare sha256 hex, for lineage read from the API. Kept apart from `ownerMetadata`,
+ * which finds jobs again: jobs trained before this key existed must still be found. A job whose user
+ * metadata leaves no room (14 keys, allowed before) is trained without it.
+ */
+export function datasetMetadata(inputs: FineTunedModelInputs): Record<string, string> {
+  const room = Object.keys(inputs.metadata ?? {}).length + Object.keys(ownerMetadata(inputs)).length < API_METADATA_KEYS;
+  return inputs.trainingFileHash && room ? { [DATASET_KEY]: inputs.trainingFileHash } : {};
+}
+
 export function jobParams(inputs: FineTunedModelInputs): JobCreateParams {
   return {
     model: inputs.baseModel,
@@ -61,7 +73,7 @@ export function jobParams(inputs: FineTunedModelInputs): JobCreateParams {
     method: methodParams(effectiveMethod(inputs)),
     suffix: inputs.suffix,
     seed: inputs.seed,
-    metadata: { ...inputs.metadata, ...ownerMetadata(inputs) },
+    metadata: { ...inputs.metadata, ...ownerMetadata(inputs), ...datasetMetadata(inputs) },
     integrations: inputs.integrations as JobCreateParams.Integration[] | undefined,
   };
 }

@@ -15,21 +15,22 @@ import { findModel } from "../models";
 import { capRefusal } from "../cost-cap";
 import { describeEstimate, preflight } from "../preflight";
 import { findOrCreate } from "../retry";
-import { canonicalJson, checkInputs, diffInputs, echoInputs, withStateVersions, type CheckedInputs } from "../schema";
+import { canonicalJson, checkInputs, containsUnknown, diffInputs, echoInputs, withStateVersions, type CheckedInputs } from "../schema";
+import { warnIfRetiring } from "../retirement";
+import { datasetHashOfJob, ownerOfJob, shutdownDateOf } from "../lineage";
+import { describeStack, parseOwner, servingStacks } from "../serving";
 import { effectiveMethod, epochsOf, inputsFromJob, jobParams, outputsFromJob, ownerMetadata } from "./job";
-import { fineTunedModelDeclaration, fineTunedModelSchema, type FineTunedModelInputs, type FineTunedModelOutputs } from "./schema";
+import { MAX_USER_METADATA_KEYS, OWNER_KEY, fineTunedModelDeclaration, fineTunedModelSchema, type FineTunedModelInputs, type FineTunedModelOutputs } from "./schema";
 import { verifyBaseModel, wouldTrain } from "./verify";
 import { FAILED_STATES, SUCCEEDED, isFinished, waitForJob } from "./wait";
 
-/** How far ahead a base model's retirement is worth a warning at every preview. */
-export const RETIREMENT_WARNING_DAYS = 90;
 
 type Props = Record<string, unknown>;
 
 async function check(olds: Props | undefined, news: Props): Promise<dynamic.CheckResult> {
   const checked = checkInputs(fineTunedModelSchema, news);
   const { inputs } = checked;
-  const failures = checked.failures.length > 0 ? checked.failures : crossFieldFailures(checked);
+  const failures = checked.failures.length > 0 ? checked.failures : [...crossFieldFailures(checked), ...metadataFailures(olds, checked)];
   if (failures.length > 0) return { inputs, failures };
   const credentials = missingCredentials();
   if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };
@@ -58,6 +59,15 @@ function crossFieldFailures({ inputs, unknown }: CheckedInputs<FineTunedModelInp
     failures.push({ property: "method", reason: `${inputs.baseModel} does not support ${method} fine-tuning (it supports: ${facts.methods.join(", ")})` });
   }
   return failures;
+}
+
+/** 13 user keys leave room for the provider's 3; 14 (allowed before `pulumi_dataset`) stay valid on a trained job that keeps them. */
+function metadataFailures(olds: Props | undefined, { inputs, unknown }: CheckedInputs<FineTunedModelInputs>): dynamic.CheckFailure[] {
+  const keys = unknown.has("metadata") ? 0 : Object.keys(inputs.metadata ?? {}).length;
+  if (keys <= MAX_USER_METADATA_KEYS) return [];
+  const kept = olds?.jobId !== undefined && canonicalJson(olds.metadata) === canonicalJson(inputs.metadata);
+  if (kept) return [];
+  return [{ property: "metadata", reason: `at most ${MAX_USER_METADATA_KEYS} keys (the API allows 16; the provider uses 3: pulumi_owner, pulumi_inputs, pulumi_dataset), not ${keys}` }];
 }
 
 /** Prices the dataset for this model and method: arithmetic on its scan, cached by hash when its TrainingFile was checked. */
@@ -89,22 +99,31 @@ async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInp
 }
 
 async function diff(_id: string, olds: Props, news: Props): Promise<dynamic.DiffResult> {
-  warnIfRetiring(olds as Partial<FineTunedModelOutputs>);
+  warnIfRetiring((olds.fineTunedModel ?? olds.jobId) as string | undefined, olds.baseModel as string | undefined, olds.baseModelShutdownDate as string | null | undefined);
   // A failed or cancelled job, or a model deleted outside Pulumi, holds no model: train again, even with
   // unchanged inputs. Replacing (not forgetting) the old resource lets its delete clean up its files.
   if (FAILED_STATES.has(String(olds.status))) return { changes: true, replaces: ["status"], deleteBeforeReplace: false };
   if (olds.modelDeleted === true) return { changes: true, replaces: ["fineTunedModel"], deleteBeforeReplace: false };
-  return diffInputs(fineTunedModelSchema, olds, news);
+  const result = diffInputs(fineTunedModelSchema, olds, news);
+  return withoutNextTrainingSettings(result, olds, news);
 }
 
-/** From state only: a no-op preview makes no API call. */
-function warnIfRetiring(olds: Partial<FineTunedModelOutputs>): void {
-  if (!olds.baseModelShutdownDate) return;
-  const days = Math.ceil((Date.parse(olds.baseModelShutdownDate) - now()) / 86_400_000);
-  if (!(days <= RETIREMENT_WARNING_DAYS)) return;
-  const when = days < 0 ? `retired on ${olds.baseModelShutdownDate}` : `retires on ${olds.baseModelShutdownDate} (in ${days} days)`;
-  warn(`${olds.fineTunedModel ?? olds.jobId}: its base model ${olds.baseModel} ${when}; the fine-tuned model stops serving then`);
+/**
+ * `metadata` and `integrations` cannot change on an existing job: a change only matters to the next
+ * training. Reporting it as an update would make every output unknown at preview, and a model built on
+ * this one would show a replace the real `up` never does; so it is no change, with a warning.
+ */
+function withoutNextTrainingSettings(result: dynamic.DiffResult, olds: Props, news: Props): dynamic.DiffResult {
+  const changed = NEXT_TRAINING_KEYS.filter((key) => containsUnknown(news[key]) || canonicalJson(olds[key]) !== canonicalJson(news[key]));
+  if (changed.length === 0 || (result.replaces ?? []).length > 0) return result;
+  for (const key of changed.filter((k) => !containsUnknown(news[k]))) {
+    warn(`${olds.fineTunedModel ?? olds.jobId}: the API cannot change the ${key} of existing job ${olds.jobId}; the new ${key} applies to the next training`);
+  }
+  const others = diffInputs(fineTunedModelSchema, { ...olds, ...Object.fromEntries(changed.map((k) => [k, news[k]])) }, news);
+  return { ...result, changes: others.changes };
 }
+
+const NEXT_TRAINING_KEYS = ["metadata", "integrations"] as const;
 
 async function create(news: Props): Promise<dynamic.CreateResult> {
   const inputs = fineTunedModelSchema.parse(news);
@@ -133,12 +152,39 @@ async function adopt(client: OpenAI, inputs: FineTunedModelInputs, jobId: string
   const job = await client.fineTuning.jobs.retrieve(jobId).catch((err) => {
     throw wrapApiError(`${label}: reading job ${jobId} to import it`, err);
   });
+  refuseOtherOwner(inputs, job);
   const mismatches = importMismatches(inputs, inputsFromJob(job));
+  const fileMismatch = mismatches.findIndex((m) => m.startsWith("trainingFile:"));
+  if (fileMismatch >= 0 && (await sameTrainingData(client, inputs, job))) mismatches.splice(fileMismatch, 1);
   if (mismatches.length > 0) {
     throw new Error(`${label}: job ${jobId} was not trained as declared, so it is not imported:\n${mismatches.map((m) => `  ${m}`).join("\n")}`);
   }
   info(`${label}: importing job ${jobId} (${job.status}); nothing is trained`);
   return { id: job.id, outs: await finish(client, inputs, job, provider) };
+}
+
+/**
+ * A job another stack's resource trained is that stack's: adopting it would make two stacks own (and
+ * delete) one model. Serving it is what ModelDeployment is for.
+ */
+function refuseOtherOwner(inputs: FineTunedModelInputs, job: FineTuningJob): void {
+  const owner = job.metadata?.[OWNER_KEY];
+  if (owner === undefined || owner === ownerMetadata(inputs)[OWNER_KEY]) return;
+  const by = ownerOfJob(job);
+  throw new Error(
+    `${resourceName(inputs)}: job ${job.id} belongs to ${by ? describeStack(by) : `another resource (${owner})`}, so it is not imported: ` +
+      `two stacks would own one model and either one's destroy would delete it. To serve that stack's model here, declare ` +
+      `\`new ModelDeployment("…", { model: "${job.fine_tuned_model ?? "<its ft: model id>"}" })\` (or pass the other stack's output through a StackReference); nothing was created.`,
+  );
+}
+
+/** The declared TrainingFile holds the same bytes as the job's training file (another file id, e.g. a re-upload). */
+async function sameTrainingData(client: OpenAI, inputs: FineTunedModelInputs, job: FineTuningJob): Promise<boolean> {
+  if (!inputs.trainingFileHash) return false;
+  const hash = await datasetHashOfJob(client, job).catch((err) => {
+    throw wrapApiError(`${resourceName(inputs)}: reading the training file ${job.training_file} of job ${job.id}`, err);
+  });
+  return hash === inputs.trainingFileHash;
 }
 
 /** The declared training-defining inputs that differ from the job's; undeclared ones take the job's. */
@@ -232,15 +278,6 @@ async function describeJob(client: OpenAI, inputs: FineTunedModelInputs, job: Fi
   return outputsFromJob(inputs, job, checkpoints, await shutdownDateOf(client, inputs.baseModel));
 }
 
-async function shutdownDateOf(client: OpenAI, model: string): Promise<string | null> {
-  try {
-    const found = (await client.models.retrieve(model)) as { shutdown_date?: string | null };
-    return found.shutdown_date ?? null;
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
-}
 
 /**
  * Refresh: a job gone from the API is reported gone; a model deleted outside Pulumi is marked
@@ -308,9 +345,42 @@ async function remove(id: string, props: Props): Promise<void> {
     if (isNotFound(err)) return;
     throw new Error(`${describeApiError(`${ownerName(props, id)}: deleting: reading job ${id}`, err)}; nothing was deleted (the job and its model are still there)`);
   }
+  const label = resourceName({ owner: String(props.owner ?? id) });
+  if (ownedElsewhere(job, props)) {
+    warn(`${label}: job ${id} belongs to ${job.metadata?.[OWNER_KEY]}, not to this resource: nothing of it is deleted`);
+    return;
+  }
   if (!isFinished(job.status)) job = await cancel(client, job);
-  if (job.fine_tuned_model && !keepModel) await deleteIgnoringMissing(() => client.models.delete(job.fine_tuned_model as string), `model ${job.fine_tuned_model}`);
+  const model = job.fine_tuned_model;
+  if (model && !keepModel && !(await keptForOtherStacks(client, label, model, props))) {
+    await deleteIgnoringMissing(() => client.models.delete(model), `model ${model}`);
+  }
   for (const file of job.result_files) await deleteIgnoringMissing(() => client.files.delete(file), `result file ${file}`);
+}
+
+/** A job imported (by an older version) from another stack's resource: deleting it would break that stack. */
+function ownedElsewhere(job: FineTuningJob, props: Props): boolean {
+  const owner = job.metadata?.[OWNER_KEY];
+  if (owner === undefined || typeof props.owner !== "string" || props.owner.startsWith("imported/")) return false;
+  return owner !== ownerMetadata({ ...(props as FineTunedModelInputs), owner: props.owner })[OWNER_KEY];
+}
+
+/**
+ * A model another stack's ModelDeployment serves is kept (the choice documented in the README's
+ * "Environments"): deleting it would break that stack. This stack's own deployments are gone by now
+ * (they depend on the model, so the engine deleted them first, with their markers).
+ */
+async function keptForOtherStacks(client: OpenAI, label: string, model: string, props: Props): Promise<boolean> {
+  const self = parseOwner(String(props.owner ?? ""));
+  const others = await servingStacks(client, model, self ?? undefined).catch((err) => {
+    throw wrapApiError(`${label}: listing which stacks serve ${model} before deleting it (nothing was deleted)`, err);
+  });
+  if (others.length === 0) return false;
+  warn(
+    `${label}: kept model ${model}: it is served by ${others.map(describeStack).join(", ")}. ` +
+      "It is no longer managed by this stack; once no stack serves it, delete it with `npx openai-finetune models delete " + model + "`",
+  );
+  return true;
 }
 
 async function cancel(client: OpenAI, job: FineTuningJob): Promise<FineTuningJob> {

@@ -57,17 +57,24 @@ export const wandbIntegrationSchema = z
   })
   .strict();
 
-/** The API allows 16 metadata keys; the provider uses these two to find its own jobs again. */
+/**
+ * The API allows 16 metadata keys. The provider finds its own jobs again by the first two, and records
+ * the training data's content hash in the third, so a model's lineage can be read from its job alone.
+ */
 export const OWNER_KEY = "pulumi_owner";
 export const INPUTS_KEY = "pulumi_inputs";
-const MAX_USER_METADATA_KEYS = METADATA_LIMITS.maxKeys - 2;
+export const DATASET_KEY = "pulumi_dataset";
+export const API_METADATA_KEYS = METADATA_LIMITS.maxKeys;
+export const MAX_USER_METADATA_KEYS = API_METADATA_KEYS - 3;
+/** Before `pulumi_dataset`, 14 user keys were allowed: an already trained job keeps them (check() says when). */
+const LEGACY_MAX_USER_METADATA_KEYS = API_METADATA_KEYS - 2;
 
 const metadataSchema = z
   .record(
     z.string().min(1).max(METADATA_LIMITS.maxKeyChars, `metadata keys are at most ${METADATA_LIMITS.maxKeyChars} characters`),
     z.string().max(METADATA_LIMITS.maxValueChars, `metadata values are at most ${METADATA_LIMITS.maxValueChars} characters`),
   )
-  .refine((m) => Object.keys(m).length <= MAX_USER_METADATA_KEYS, `at most ${MAX_USER_METADATA_KEYS} keys (the API allows 16; the provider uses 2)`)
+  .refine((m) => Object.keys(m).length <= LEGACY_MAX_USER_METADATA_KEYS, `at most ${MAX_USER_METADATA_KEYS} keys (the API allows 16; the provider uses 3)`)
   .refine((m) => !Object.keys(m).some((k) => k.startsWith("pulumi_")), "keys starting with `pulumi_` are reserved for the provider");
 
 const fileId = z.string().min(1, "must not be empty");
@@ -127,12 +134,12 @@ export const fineTunedModelSchema = z.object({
   metadata: field(metadataSchema.optional(), {
     onChange: "update",
     argType: "pulumi.Input<Record<string, pulumi.Input<string>>>",
-    description: "Job metadata (at most 14 keys; the provider uses 2). The API cannot change an existing job's metadata: a change is recorded and applies to the next training.",
+    description: "Job metadata (at most 13 keys; the provider uses 3). The API cannot change an existing job's metadata: a change shows no diff and applies to the next training.",
   }),
   integrations: field(z.array(wandbIntegrationSchema).optional(), {
     onChange: "update",
     argType: "pulumi.Input<pulumi.Input<WandbIntegration>[]>",
-    description: "Weights & Biases integration. Like metadata, a change applies to the next training.",
+    description: "Weights & Biases integration. Like metadata, a change shows no diff and applies to the next training.",
   }),
   waitTimeoutMinutes: field(z.number().positive().max(7 * 24 * 60).default(120), {
     onChange: "update",

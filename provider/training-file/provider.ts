@@ -1,5 +1,4 @@
 /** The TrainingFile provider methods: a dataset checked, uploaded once, and deleted on destroy. */
-import { createHash } from "node:crypto";
 import { access, constants } from "node:fs/promises";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { reportedOnce } from "../report-once";
@@ -7,10 +6,11 @@ import { configureProvider, createClient, missingCredentials } from "../client";
 import { deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
 import { info } from "../log";
 import { dependentCapRefusals } from "../cost-cap";
+import { hashFileContent } from "../lineage";
 import { preflight } from "../preflight";
 import { checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
 import { trainingFileDeclaration, trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
-import { bytesOf, digest, hashInUploadName, upload, uploadName, waitUntilProcessed } from "./upload";
+import { bytesOf, digest, hashInUploadName, ownerTagInUploadName, ownerTagOf, upload, uploadName, waitUntilProcessed } from "./upload";
 import type { FileObject } from "openai/resources/files";
 
 async function check(_olds: unknown, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
@@ -91,6 +91,12 @@ async function adopt(client: ReturnType<typeof createClient>, inputs: TrainingFi
   if (remote !== inputs.contentHash) {
     throw new Error(`file ${fileId} does not hold the declared dataset (sha256 ${remote}, the dataset's is ${inputs.contentHash}), so it is not imported`);
   }
+  const tag = ownerTagInUploadName(file.filename);
+  if (tag !== undefined && tag !== ownerTagOf(inputs.owner)) {
+    // Another resource (of this or another stack) uploaded it and deletes it: adopted read-only.
+    info(`importing file ${fileId} (${file.filename}) read-only: another resource uploaded it, so this stack's destroy keeps it`);
+    return { id: file.id, outs: { ...outputs(inputs, file), readOnly: true } };
+  }
   info(`importing file ${fileId} (${file.filename}); nothing is uploaded`);
   return { id: file.id, outs: outputs(inputs, file) };
 }
@@ -129,16 +135,12 @@ async function read(id: string, props?: Record<string, unknown>): Promise<dynami
     validate: old.validate ?? true,
   };
   const imported = old.contentHash === undefined;
-  return { id, props: outputs(inputs, file), inputs: imported ? echoInputs(trainingFileSchema, inputs) : undefined };
+  const readProps = { ...outputs(inputs, file), ...(old.readOnly ? { readOnly: true } : {}) };
+  return { id, props: readProps, inputs: imported ? echoInputs(trainingFileSchema, inputs) : undefined };
 }
 
 /** The sha256 of a file in the API, streamed: an import proves which bytes it holds. */
-async function hashRemote(client: ReturnType<typeof createClient>, id: string): Promise<string> {
-  const response = await client.files.content(id);
-  const hash = createHash("sha256");
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest("hex");
-}
+const hashRemote = hashFileContent;
 
 /** Only provider-side settings update in place: nothing to tell the API. */
 async function update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.UpdateResult> {
@@ -146,7 +148,11 @@ async function update(_id: string, olds: Record<string, unknown>, news: Record<s
   return { outs: { ...olds, ...echoInputs(trainingFileSchema, inputs) } };
 }
 
-async function remove(id: string): Promise<void> {
+async function remove(id: string, props: Record<string, unknown> = {}): Promise<void> {
+  if (props.readOnly === true) {
+    info(`kept file ${id}: it was imported read-only (another resource uploaded it)`);
+    return;
+  }
   const client = createClient();
   await deleteIgnoringMissing(() => client.files.delete(id), `file ${id}`);
 }

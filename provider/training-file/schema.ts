@@ -67,6 +67,7 @@ export const trainingFileOutputs = z.object({
   bytes: output(z.number(), { description: "The file's size in bytes, as the API reports it." }),
   status: output(z.string(), { description: "The file's status in the API (`processed` once usable)." }),
   createdAt: output(z.number(), { description: "When the file was uploaded, in Unix seconds." }),
+  readOnly: output(z.boolean().optional(), { description: "Set when `importFileId` named a file another resource uploaded: this resource's destroy keeps it." }),
 });
 
 export const trainingFileDeclaration = declareResource({

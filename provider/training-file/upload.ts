@@ -31,8 +31,17 @@ export async function bytesOf(inputs: TrainingFileInputs): Promise<Bytes> {
 export function uploadName(inputs: TrainingFileInputs): string {
   const given = inputs.filename ?? (inputs.path !== undefined ? basename(inputs.path) : "dataset.jsonl");
   const ext = extname(given) || ".jsonl";
-  const ownerTag = createHash("sha256").update(inputs.owner).digest("hex").slice(0, 8);
+  const ownerTag = ownerTagOf(inputs.owner);
   return `${given.slice(0, given.length - extname(given).length)}.${ownerTag}.${inputs.contentHash}${ext}`;
+}
+
+export function ownerTagOf(owner: string): string {
+  return createHash("sha256").update(owner).digest("hex").slice(0, 8);
+}
+
+/** The uploading resource's tag in a name made by `uploadName`; undefined for other names. */
+export function ownerTagInUploadName(filename: string): string | undefined {
+  return /\.([0-9a-f]{8})\.[0-9a-f]{64}\.[^.]+$/.exec(filename)?.[1];
 }
 
 /** The content hash in a name made by `uploadName`, for imports of files this package uploaded. */

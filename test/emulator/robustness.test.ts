@@ -178,7 +178,7 @@ describe("bad input gets a 4xx with the error envelope, and the server keeps ser
     expect(received[0]!.headers.authorization).toBeUndefined();
     expect(received[0]!.body.length).toBe(64 * 1024);
     expect(received[0]!.body.startsWith('{"model":"gpt-4o-mini"')).toBe(true);
-    expect(requests).toEqual({ total: 1, byRoute: { "POST /v1/fine_tuning/jobs": 1 }, retries: 0 });
+    expect(requests).toEqual({ total: 1, byRoute: { "POST /v1/fine_tuning/jobs": 1 } });
     // Bodies of requests refused before they were read (here: no API key) are recorded too.
     await fetch(`${emu.baseURL}/files`, { method: "POST", body: "refused body" });
     expect((await emu.state()).received[1]).toMatchObject({ path: "/v1/files", body: "refused body" });

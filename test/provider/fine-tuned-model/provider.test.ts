@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { provider } from "../../../provider/fine-tuned-model/provider";
+import { trainingIdentity } from "../../../provider/fine-tuned-model/job";
 import { provider as files } from "../../../provider/training-file/provider";
 import { PartialResourceError } from "../../../provider/errors";
 import { sha256Content } from "../../../provider/dataset";
@@ -161,6 +162,26 @@ describe("FineTunedModel lifecycle", () => {
     expect((await emulator.state()).jobs).toHaveLength(1);
   });
 
+  it("records the dataset hash in the job, and still adopts a job of v0.1.0 that has no pulumi_dataset", async () => {
+    const inputs = await modelInputs({ waitTimeoutMinutes: 10 });
+    const { id } = await provider.create(inputs);
+    const job = await emulator.client().fineTuning.jobs.retrieve(id);
+    expect(job.metadata).toEqual({ pulumi_owner: owner, pulumi_inputs: trainingIdentity(inputs as never), pulumi_dataset: inputs.trainingFileHash });
+
+    // What v0.1.0 wrote: the same owner and identity keys, no dataset key. The interrupted create's
+    // job is found by them and adopted, not trained again.
+    await emulator.reset();
+    const again = await modelInputs({ waitTimeoutMinutes: 10 });
+    const legacy = await emulator.client().fineTuning.jobs.create({
+      model: BASE,
+      training_file: again.trainingFile as string,
+      metadata: { pulumi_owner: owner, pulumi_inputs: trainingIdentity(again as never) },
+    });
+    const adopted = await provider.create(again);
+    expect(adopted.id).toBe(legacy.id);
+    expect((await emulator.state()).jobs).toHaveLength(1);
+  });
+
   it("saves a partial resource at the wait deadline and resumes waiting through update", async () => {
     const inputs = await modelInputs({ waitTimeoutMinutes: 0.0001 });
     const err = await partial(provider.create(inputs));
@@ -200,14 +221,20 @@ describe("FineTunedModel lifecycle", () => {
     expect((await emulator.state()).jobs).toHaveLength(0);
   });
 
-  it("replaces on training inputs and updates provider settings and metadata with no API call", async () => {
+  it("replaces on training inputs, updates provider settings with no API call, and shows no change for metadata", async () => {
     const inputs = await modelInputs({ hyperparameters: { nEpochs: 2 } });
     const { id, outs } = await provider.create(inputs);
     expect((await provider.diff(id, outs, { ...inputs, hyperparameters: { nEpochs: 3 } })).replaces).toEqual(["hyperparameters"]);
     expect((await provider.diff(id, outs, { ...inputs, trainingFile: UNKNOWN })).replaces).toEqual(["trainingFile"]);
+    // The API cannot change an existing job's metadata: no diff (nothing downstream goes unknown), a warning.
+    const warn = jest.spyOn(pulumi.log, "warn");
+    expect(await provider.diff(id, outs, { ...inputs, metadata: { team: "ml" } })).toMatchObject({ changes: false, replaces: [] });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(`the API cannot change the metadata of existing job ${id}; the new metadata applies to the next training`));
+    expect(await provider.diff(id, outs, { ...inputs, metadata: { team: "ml" }, waitTimeoutMinutes: 5 })).toMatchObject({ changes: true, replaces: [] });
+    warn.mockRestore();
     for (const change of [{ waitTimeoutMinutes: 5 }, { deleteModelOnDestroy: false }, { metadata: { team: "ml" } }]) {
       const news = { ...inputs, ...change };
-      expect(await provider.diff(id, outs, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+      expect(await provider.diff(id, outs, news)).toEqual({ changes: !("metadata" in change), replaces: [], deleteBeforeReplace: false });
       const before = await apiCalls(emulator);
       const { outs: updated } = await provider.update(id, outs, news);
       expect(updated).toMatchObject({ ...change, fineTunedModel: outs.fineTunedModel });

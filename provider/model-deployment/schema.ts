@@ -1,0 +1,64 @@
+/** A ModelDeployment, declared once: every input and output with its description and what a change does. */
+import { z } from "zod";
+import { declareResource, field, output } from "../schema";
+
+/** What the deployment needs of an evaluation: that it passed, and (when known) which model it judged. */
+const evaluationSchema = z
+  .object({
+    passed: z.boolean({ error: "must say whether the evaluation passed (`passed: true|false`)" }),
+    model: z.string().optional(),
+    name: z.string().optional(),
+  })
+  .strip();
+
+export const modelDeploymentSchema = z.object({
+  model: field(z.string().min(1, "must name a fine-tuned model"), {
+    // A promotion or a rollback: the deployment points at another model; nothing is trained or deleted.
+    onChange: "update",
+    argType: "FineTunedModel | pulumi.Input<string>",
+    output: { description: "The model id to call." },
+    description:
+      "The fine-tuned model to serve: a FineTunedModel, an `ft:` id (e.g. pinned in stack config by a CI job after a passing gate), or an output of a `pulumi.StackReference` to the stack that trained it. A change is an in-place update (a promotion or a rollback), never a retrain.",
+  }),
+  evaluation: field(evaluationSchema.optional(), {
+    onChange: "update",
+    argType: "EvaluationLike | pulumi.Input<EvaluationLike>",
+    description: "A ModelEvaluation (or any object with `passed`) that must have passed: a failing one fails `up` and nothing is served. Without it, allowed.",
+  }),
+  servedBy: field(z.string().min(1), {
+    onChange: "ignore",
+    role: "internal",
+    description: "project/stack/resource of this deployment, set by the resource class: recorded in the serving marker.",
+  }),
+});
+
+const stackResource = z.object({ project: z.string(), stack: z.string(), resource: z.string() });
+
+export const modelDeploymentOutputs = z.object({
+  jobId: output(z.string().nullable(), { description: "The job that trained the model, found in the API; null when the API lists none." }),
+  baseModel: output(z.string().nullable(), { description: "The base model it was trained from." }),
+  trainingFileId: output(z.string().nullable(), { description: "The job's training file." }),
+  datasetHash: output(z.string().nullable(), { description: "sha256 hex of the training data (equal to the TrainingFile's `contentHash`)." }),
+  owner: output(stackResource.nullable(), {
+    description: "The stack resource that trained the model, from its job's `pulumi_owner`; null when not made by this package.",
+    type: "StackResource | null",
+  }),
+  baseModelShutdownDate: output(z.string().nullable(), { description: "When the base model retires (the model stops serving then), as the API reports it." }),
+  markerFileId: output(z.string(), { description: "The serving marker's file id (how other stacks know this stack serves the model)." }),
+  modelDeleted: output(z.boolean().optional(), { description: "Set by refresh when the model was deleted: the next `up` fails, naming it." }),
+});
+
+export const modelDeploymentDeclaration = declareResource({
+  type: "ModelDeployment",
+  kind: "model-deployment",
+  description: "This stack serves this model: a fine-tuned model promoted between stacks without retraining; it never trains and never deletes the model.",
+  version: 1,
+  inputs: modelDeploymentSchema,
+  outputs: modelDeploymentOutputs,
+  upgrades: {},
+  onReplace: "",
+  typeImports: { "../fine-tuned-model": ["FineTunedModel"], "./index": ["EvaluationLike"], "../serving": ["StackResource"] },
+});
+
+export type ModelDeploymentInputs = z.infer<typeof modelDeploymentSchema>;
+export type ModelDeploymentOutputs = ModelDeploymentInputs & z.infer<typeof modelDeploymentOutputs>;
