@@ -9,6 +9,7 @@ import { statSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { METHOD_TYPES } from "../provider/api-contract";
 import type { AnalyzeOptions, DatasetReport, FineTuneMethod } from "../provider/dataset/types";
+import { formatBytes } from "../provider/dataset/report";
 import { numberOption, usageError } from "./program";
 
 interface ValidateFlags {
@@ -20,6 +21,7 @@ interface ValidateFlags {
   json?: boolean;
   cache: boolean;
   maxIssues: number;
+  allowUnknownModel?: boolean;
 }
 
 const epochs = (raw: string): number | "auto" =>
@@ -39,6 +41,7 @@ export function register(program: Command): void {
     .option("--epochs <N>", "n_epochs (default: OpenAI's auto rule)", epochs)
     .addOption(new Option("--n-epochs <N>").argParser(epochs).hideHelp())
     .option("--price <P>", "USD per 1M training tokens, overriding the model facts", numberOption((n) => (n < 0 ? "must not be negative" : null)))
+    .option("--allow-unknown-model", "accept a --model the model facts do not know (an OpenAI-compatible endpoint's): no price, no token limit")
     .option("--json", "print one JSON object instead of the report")
     .option("--no-cache", "do not read or write the result cache")
     .option(
@@ -48,7 +51,7 @@ export function register(program: Command): void {
       20,
     )
     .addHelpText("before", "Checks a JSONL fine-tuning dataset: format, every line, tokens, epochs and estimated cost.\n")
-    .addHelpText("after", "\nexit status: 0 valid, 1 invalid, 2 bad usage (or a file that cannot be read)")
+    .addHelpText("after", "\nexit status: 0 valid, 1 invalid (or a --model the model facts do not know, without --allow-unknown-model), 2 bad usage (or a file that cannot be read)")
     .action(async (file: string, flags: ValidateFlags, command: Command) => {
       process.exitCode = await validate(file, flags, command);
     });
@@ -133,7 +136,7 @@ async function validate(file: string, flags: ValidateFlags, command: Command): P
   }
 
   const { analyzeDataset, formatReport } = await import("../provider/dataset");
-  const bar = process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? progressBar(process.stderr) : null;
+  const bar = process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? progressBar(process.stderr) : !process.stdout.isTTY ? progressLines(process.stderr, file, size) : null;
   let report: DatasetReport;
   try {
     report = await analyzeDataset({ path: file }, { ...analyzeOptions(flags), onProgress: bar?.update });
@@ -147,5 +150,41 @@ async function validate(file: string, flags: ValidateFlags, command: Command): P
   }
   if (flags.json) process.stdout.write(JSON.stringify(jsonReport(report, file)) + "\n");
   else process.stdout.write(formatReport(report, { maxIssues: flags.maxIssues }));
-  return report.errorCount === 0 ? 0 : 1;
+  const refused = flags.model !== undefined && (await refuseUnknownModel(flags.model, flags.allowUnknownModel === true));
+  return report.errorCount === 0 && !refused ? 0 : 1;
+}
+
+/**
+ * A model the facts do not know has no price: often a typo. Said on stderr (so --json stays one
+ * object), and a failure unless --allow-unknown-model says it is meant (a compatible endpoint's model).
+ */
+async function refuseUnknownModel(model: string, allowed: boolean): Promise<boolean> {
+  const { findModel, lookupModel } = await import("../provider/models");
+  const lookup = lookupModel(model);
+  if (lookup.facts || (lookup.fineTunedFrom && findModel(lookup.fineTunedFrom))) return false;
+  const { nearestModelIds } = await import("../provider/fine-tuned-model/verify");
+  const near = nearestModelIds(model);
+  const hint = near.length > 0 ? ` Did you mean ${near.join(" or ")}?` : "";
+  const verdict = allowed ? "accepted (--allow-unknown-model)" : "pass --allow-unknown-model if it is meant (a model of an OpenAI-compatible endpoint)";
+  process.stderr.write(`warning: ${model} is not in the model facts, so its training price is unknown and no cost is estimated.${hint} ${verdict}\n`);
+  return !allowed;
+}
+
+/** Progress for logs (stdout not a terminal, e.g. CI): a line at the start, then every 2 s or 10% of the bytes. */
+export function progressLines(stream: NodeJS.WritableStream, file: string, size: number, everyMs = 2_000): { update: (read: number, total: number) => void; done: () => void } {
+  stream.write(`validating ${file} (${formatBytes(size)})\n`);
+  let lastAt = Date.now();
+  let nextTenth = 1;
+  return {
+    update(read, total) {
+      const tenth = total > 0 ? Math.floor((read / total) * 10) : 10;
+      const now = Date.now();
+      if (tenth < nextTenth && now - lastAt < everyMs) return;
+      if (read >= total && tenth >= 10 && nextTenth > 10) return;
+      nextTenth = Math.max(nextTenth, tenth + 1);
+      lastAt = now;
+      stream.write(`validating ${file}: ${formatBytes(read)} of ${formatBytes(total)} (${Math.floor((read / Math.max(total, 1)) * 100)}%)\n`);
+    },
+    done() {},
+  };
 }

@@ -45,7 +45,7 @@ export function listIssues(headline: string, issues: DatasetIssue[], total: numb
 export function describeEstimate(report: DatasetReport, model?: string): string {
   const cost = report.estimatedCostUsd === null ? "no price known" : `≈ ${formatUsd(report.estimatedCostUsd)}`;
   return (
-    `${report.examples} examples, ${report.tokens.toLocaleString("en-US")} tokens × ${report.epochs} epoch(s) = ` +
+    `${report.examples.toLocaleString("en-US")} examples, ${report.tokens.toLocaleString("en-US")} tokens × ${report.epochs} epoch(s) = ` +
     `${report.billedTokens.toLocaleString("en-US")} billed tokens, ${cost}${model ? ` on ${model}` : ""}`
   );
 }

@@ -117,8 +117,8 @@ describe("openai-finetune validate", () => {
     const r = run("--help");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Usage: openai-finetune validate FILE [options]");
-    expect(r.stdout).toContain("exit status: 0 valid, 1 invalid, 2 bad usage");
-    for (const flag of ["--model <M>", "--method <X>", "--epochs <N>", "--price <P>", "--json", "--no-cache", "--max-issues <N>"]) {
+    expect(r.stdout).toContain("exit status: 0 valid, 1 invalid (or a --model the model facts do not know, without --allow-unknown-model), 2 bad usage");
+    for (const flag of ["--model <M>", "--method <X>", "--epochs <N>", "--price <P>", "--json", "--no-cache", "--max-issues <N>", "--allow-unknown-model"]) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -139,8 +139,36 @@ describe("openai-finetune validate", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("shows no progress bar when stderr is not a terminal", () => {
-    const r = run(join(FIXTURES, "valid/chat.jsonl"));
-    expect(r.stderr).toBe("");
+  it("prints progress lines, not a bar, when its output is not a terminal: one at the start, then every 10% of the bytes", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oft-cli-"));
+    const path = join(dir, "big.jsonl");
+    const line = (i: number) => JSON.stringify({ messages: [{ role: "user", content: `question ${i} ${"x".repeat(200)}` }, { role: "assistant", content: `answer ${i}` }] });
+    writeFileSync(path, Array.from({ length: 40_000 }, (_, i) => line(i)).join("\n"));
+    const r = run(path, "--no-cache");
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(/^validating \S+big\.jsonl \([\d.]+ MB\)$/);
+    const percents = lines.slice(1).map((l) => Number(/\((\d+)%\)$/.exec(l)?.[1]));
+    expect(percents.length).toBeGreaterThanOrEqual(2);
+    // At most one line per tenth (plus one per 2 s on a slow machine), increasing, ending at 100%.
+    expect(percents.length).toBeLessThanOrEqual(11 + 10);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents[percents.length - 1]).toBe(100);
+    expect(r.stdout).toMatch(/examples\s+40,000/);
+  });
+
+  it("a --model the facts do not know: a warning with the nearest ids, exit 1, or 0 with --allow-unknown-model", () => {
+    const file = join(FIXTURES, "valid/chat.jsonl");
+    const refused = run(file, "--model", "gpt-4o-mini-2024-07-1", "--json");
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).estimatedCostUsd).toBeNull();
+    expect(refused.stderr).toContain("warning: gpt-4o-mini-2024-07-1 is not in the model facts, so its training price is unknown");
+    expect(refused.stderr).toContain("Did you mean gpt-4o-mini-2024-07-18");
+    expect(refused.stderr).toContain("--allow-unknown-model");
+    const allowed = run(file, "--model", "acme-compatible-7b", "--allow-unknown-model");
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toContain("acme-compatible-7b is not in the model facts");
+    expect(run(file, "--model", "gpt-4o-mini").code).toBe(0);
   });
 });

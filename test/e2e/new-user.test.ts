@@ -30,7 +30,6 @@ const model = new FineTunedModel("support-model", {
   maxTrainingCostUsd: config.getNumber("cap"),
   pricePerMillionTokens: config.getNumber("price"),
   pollIntervalSeconds: 0.5,
-  progress: config.get("progress"),
 });
 exports.fineTunedModel = model.fineTunedModel;
 `;

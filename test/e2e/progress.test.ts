@@ -23,7 +23,7 @@ const model = new FineTunedModel("burst-model", {
   trainingFile: data,
   hyperparameters: { nEpochs: 1, batchSize: 1 },
   pollIntervalSeconds: config.getNumber("pollIntervalSeconds") || 20,
-  progress: config.get("progress"),
+  progress: /** @type {"default" | "verbose" | "quiet" | undefined} */ (config.get("progress")),
 });
 exports.fineTunedModel = model.fineTunedModel;
 `;
