@@ -10,17 +10,13 @@ import type { FineTuningJobCheckpoint } from "openai/resources/fine-tuning/jobs/
 import type { FileObject } from "openai/resources/files";
 import { EventFeed } from "../provider/fine-tuned-model/progress";
 import { lookupModel } from "../provider/models";
+import { listServing } from "../provider/serving";
 import { bestCheckpoint, metricsFromEvents, overfittingHint, parseResultCsv, toColumns, type MetricRow } from "./metrics";
 
 export interface Owner {
   project: string;
   stack: string;
   resource: string;
-}
-
-export interface ServingMarker {
-  model: string;
-  servedBy: Owner;
 }
 
 export interface JobSummary {
@@ -49,7 +45,6 @@ export interface Overview {
   environments: Environment[];
   unmanaged: string[];
   jobs: JobSummary[];
-  servingAvailable: boolean;
 }
 
 export function parseOwner(value: string | undefined): Owner | null {
@@ -78,20 +73,6 @@ export function summarise(job: FineTuningJob): JobSummary {
   };
 }
 
-/**
- * `listServing` is the `env` engineer's (provider/serving.ts); loaded when this build has it, so
- * the UI groups by owner alone on a build without deployments.
- */
-async function loadServing(client: OpenAI): Promise<ServingMarker[] | null> {
-  let mod: { listServing?: (c: OpenAI) => Promise<ServingMarker[]> };
-  try {
-    mod = require(join(__dirname, "..", "provider", "serving"));
-  } catch {
-    return null;
-  }
-  return mod.listServing ? await mod.listServing(client) : null;
-}
-
 export async function listAllJobs(client: OpenAI): Promise<FineTuningJob[]> {
   const jobs: FineTuningJob[] = [];
   for await (const job of client.fineTuning.jobs.list({ limit: 100 })) jobs.push(job);
@@ -99,7 +80,7 @@ export async function listAllJobs(client: OpenAI): Promise<FineTuningJob[]> {
 }
 
 export async function overview(client: OpenAI): Promise<Overview> {
-  const [jobs, serving] = await Promise.all([listAllJobs(client), loadServing(client)]);
+  const [jobs, serving] = await Promise.all([listAllJobs(client), listServing(client)]);
   const envs = new Map<string, Environment>();
   const unmanaged: string[] = [];
   const envOf = (project: string, stack: string) => {
@@ -113,9 +94,9 @@ export async function overview(client: OpenAI): Promise<Overview> {
     if (s.owner) envOf(s.owner.project, s.owner.stack).jobs.push(s.id);
     else unmanaged.push(s.id);
   }
-  for (const m of serving ?? []) envOf(m.servedBy.project, m.servedBy.stack).serving.push({ model: m.model, resource: m.servedBy.resource });
+  for (const m of serving) envOf(m.servedBy.project, m.servedBy.stack).serving.push({ model: m.model, resource: m.servedBy.resource });
   const environments = [...envs.values()].sort((a, b) => `${a.project}/${a.stack}`.localeCompare(`${b.project}/${b.stack}`));
-  return { environments, unmanaged, jobs: summaries, servingAvailable: serving !== null };
+  return { environments, unmanaged, jobs: summaries };
 }
 
 /** All of a job's events, oldest first (read by the provider's cursor discipline). */

@@ -12,6 +12,7 @@ import { startEmulator, type RunningEmulator } from "../helpers/emulator";
 import { launchChromium, startUi, type RunningUiProcess } from "../helpers/ui";
 import { waitFor, waitForJob } from "../helpers/wait";
 import { chatExamples, uploadJsonl } from "../emulator/fixtures";
+import { recordServing } from "../../provider/serving";
 
 const ARTIFACTS = resolve(__dirname, "../../test-artifacts/ui");
 const DATASET_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
@@ -56,6 +57,9 @@ beforeAll(async () => {
   await createJob("flaky", { ...sup(2), metadata: { pulumi_owner: "support/dev/flaky" } }, { train, valid });
   for (const [name, job] of Object.entries(jobs)) jobs[name] = (await waitForJob(client, job.id, ["succeeded", "failed"], 60_000, 100)).job;
 
+  // What a ModelDeployment in shop/prod records: it serves the model trained in shop/dev.
+  await recordServing(client, { model: jobs.devClassifier!.fine_tuned_model!, servedBy: { project: "shop", stack: "prod", resource: "live" } });
+
   projectDir = mkdtempSync(join(tmpdir(), "ui-test-"));
   mkdirSync(join(projectDir, ".openai-finetune", "evaluations"), { recursive: true });
   writeFileSync(
@@ -95,6 +99,8 @@ describe("openai-finetune ui in headless Chromium against the emulator", () => {
     expect(rows.sort()).toEqual(Object.values(jobs).map((j) => j.id).sort());
     const envs = await page.$$eval("[data-env]", (nodes) => nodes.map((n) => n.getAttribute("data-env")));
     expect(envs).toEqual(["shop/dev", "shop/prod", "support/dev", "unmanaged"]);
+    expect(await page.$$eval('[data-env="shop/prod"] [data-serving]', (ns) => ns.map((n) => n.getAttribute("data-serving")))).toEqual([jobs.devClassifier!.fine_tuned_model]);
+    expect(await page.textContent('[data-env="shop/dev"]')).toContain("serves nothing");
     const supportText = await page.textContent('[data-env="support/dev"]');
     expect(supportText).toContain("2 jobs");
     expect(supportText).toContain("flaky");
@@ -216,6 +222,7 @@ describe("openai-finetune ui in headless Chromium against the emulator", () => {
     const posts = Object.fromEntries(changing);
     // The test's own uploads and job creations, nothing else (no cancel, pause or resume).
     expect(Object.keys(posts).sort()).toEqual(["POST /v1/files", "POST /v1/fine_tuning/jobs"]);
+    expect(posts["POST /v1/files"]).toBe(4); // train, valid, the serving marker, the long job's data
     expect(posts["POST /v1/fine_tuning/jobs"]).toBe(created);
   });
 });

@@ -52,7 +52,6 @@
 
   function renderEnvironments(ov, byId) {
     const card = el("section", { class: "card", "data-testid": "environments" }, el("h2", {}, "Environments"));
-    if (!ov.servingAvailable) card.append(el("p", { class: "muted" }, "Serving markers are not available in this build: grouped by job owner."));
     for (const env of ov.environments) {
       const jobs = env.jobs.map((id) => byId.get(id));
       const latest = jobs.find((j) => j.status === "succeeded");
@@ -60,7 +59,7 @@
         el("div", { class: "env-title" }, `${env.project} / ${env.stack}`),
         el("div", { class: "muted" }, `${jobs.length} job${jobs.length === 1 ? "" : "s"}`),
         env.serving.length ? el("div", {}, "serves: ", ...env.serving.map((s) => el("code", { "data-serving": s.model }, s.model + " ")))
-          : el("div", { class: "muted" }, ov.servingAvailable ? "serves nothing" : ""),
+          : el("div", { class: "muted" }, "serves nothing"),
         el("ul", {}, ...jobs.slice(0, 8).map((j) => el("li", {},
           el("a", { href: `#/job/${j.id}` }, j.owner.resource), " ", statusBadge(j.status), " ",
           el("span", { class: "muted mono" }, j.model), j.datasetHash ? el("span", { class: "muted mono", title: "dataset sha256" }, " data " + j.datasetHash.slice(0, 12)) : null))),
