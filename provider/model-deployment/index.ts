@@ -12,6 +12,8 @@ export interface EvaluationLike {
   passed: pulumi.Input<boolean>;
   /** The model it judged; when given it must be the model served. */
   model?: pulumi.Input<string>;
+  /** Names it in a refusal (a resource's own name is used for a resource). */
+  name?: pulumi.Input<string>;
 }
 
 export interface ModelDeploymentArgs {
@@ -66,5 +68,5 @@ function evaluationInput(evaluation: ModelDeploymentArgs["evaluation"]): pulumi.
     const name = pulumi.output((evaluation as unknown as { urn: pulumi.Output<string> }).urn).apply((urn) => urn.split("::").pop());
     return pulumi.output({ passed: e.passed, model: e.model, name });
   }
-  return pulumi.output(evaluation as pulumi.Input<EvaluationLike>).apply((e) => ({ passed: e.passed, model: e.model }));
+  return pulumi.output(evaluation as pulumi.Input<EvaluationLike>).apply((e) => ({ passed: e.passed, model: e.model, name: e.name }));
 }
