@@ -10,7 +10,7 @@ import { hashFileContent } from "../lineage";
 import { preflight } from "../preflight";
 import { checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
 import { trainingFileDeclaration, trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
-import { bytesOf, digest, hashInUploadName, ownerTagInUploadName, ownerTagOf, upload, uploadName, waitUntilProcessed } from "./upload";
+import { bytesOf, hashInUploadName, ownerTagInUploadName, ownerTagOf, upload, uploadName, waitUntilProcessed } from "./upload";
 import type { FileObject } from "openai/resources/files";
 
 async function check(_olds: unknown, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
@@ -66,15 +66,13 @@ async function diff(_id: string, olds: Record<string, unknown>, news: Record<str
 async function create(news: Record<string, unknown>): Promise<dynamic.CreateResult> {
   const inputs = trainingFileSchema.parse(news);
   const client = createClient();
-  const bytes = await bytesOf(inputs);
-  const { sha256, md5 } = await digest(bytes);
-  if (sha256 !== inputs.contentHash) {
-    throw new Error(`the dataset ${inputs.path ?? ""} changed while pulumi was running (sha256 ${sha256}, expected ${inputs.contentHash}); run again`);
-  }
   if (inputs.importFileId) return adopt(client, inputs, inputs.importFileId);
   await refuseOverCaps(inputs);
   const name = uploadName(inputs);
-  const { value, created } = await upload(client, bytes, name, inputs.purpose, inputs.uploadPartThresholdBytes, md5);
+  // The upload hashes what it sends and refuses bytes other than the previewed ones (nothing is created then).
+  const bytes = await bytesOf(inputs);
+  const req = { bytes, name, purpose: inputs.purpose, partThreshold: inputs.uploadPartThresholdBytes, sha256: inputs.contentHash ?? "", label: inputs.path ?? "inline dataset" };
+  const { value, created } = await upload(client, req);
   if (!created) info(`${name}: already uploaded as ${value.id}; adopting it instead of uploading again`);
   const file = await waitUntilProcessed(client, value).catch((err) => {
     throw wrapApiError(`waiting for ${value.id} to be processed`, err);

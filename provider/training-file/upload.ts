@@ -1,5 +1,5 @@
 /** Getting a dataset's bytes into the API: whole through the Files API, or in parts through the Uploads API. */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, extname } from "node:path";
@@ -49,23 +49,108 @@ export function hashInUploadName(filename: string): string | undefined {
   return /\.([0-9a-f]{64})\.[^.]+$/.exec(filename)?.[1];
 }
 
-/** sha256 and md5 in one streamed pass: the first proves the bytes are those previewed, the second is the Uploads API's check. */
-export async function digest(bytes: Bytes): Promise<{ sha256: string; md5: string }> {
-  const sha256 = createHash("sha256");
-  const md5 = createHash("md5");
-  for await (const chunk of streamOf(bytes)) {
-    sha256.update(chunk);
-    md5.update(chunk);
+/** Bytes read per read() of a file being uploaded (the benchmark's fastest, `npm run bench:emulator`). */
+export const READ_BYTES = 4 * 1024 * 1024;
+/** Parts of an Uploads API upload sent at once (the benchmark's fastest). */
+export const PARTS_IN_FLIGHT = 4;
+
+/** The bytes read for an upload are not the bytes the preview checked. */
+export class BytesChangedError extends Error {}
+
+/**
+ * sha256 and md5 of the bytes as they are uploaded, fed in file order whatever order the parts go in:
+ * part i is read once part i-1 has been, and a read cut short (a retried part) is undone, so the
+ * upload itself proves it sent the previewed bytes, without reading the dataset beforehand.
+ */
+class UploadDigest {
+  private sha256 = createHash("sha256");
+  private md5 = createHash("md5");
+  private next = 0;
+  private wake = new Map<number, () => void>();
+
+  constructor(private readonly expected: string, private readonly label: string) {}
+
+  /** Whether the bytes of `part` still have to be hashed (a retry of a hashed part reads without hashing). */
+  pending(part: number): boolean {
+    return part >= this.next;
   }
-  return { sha256: sha256.digest("hex"), md5: md5.digest("hex") };
+
+  async turn(part: number): Promise<void> {
+    while (this.next !== part) await new Promise<void>((r) => this.wake.set(part, r));
+  }
+
+  /** A checkpoint to go back to if this part's read does not finish. */
+  save(): [Hash, Hash] {
+    return [this.sha256.copy(), this.md5.copy()];
+  }
+
+  restore([sha256, md5]: [Hash, Hash]): void {
+    this.sha256 = sha256;
+    this.md5 = md5;
+  }
+
+  update(chunk: Uint8Array): void {
+    this.sha256.update(chunk);
+    this.md5.update(chunk);
+  }
+
+  done(part: number): void {
+    this.next = part + 1;
+    this.wake.get(this.next)?.();
+    this.wake.delete(this.next);
+  }
+
+  /** Set once the bytes were found to differ. */
+  changed: BytesChangedError | null = null;
+
+  /** The md5 for the Uploads API, once every byte was hashed and found to be the previewed ones. */
+  verify(): string {
+    const sha256 = this.sha256.copy().digest("hex");
+    if (sha256 !== this.expected) {
+      throw (this.changed = new BytesChangedError(`the dataset ${this.label} changed while pulumi was running (sha256 ${sha256}, expected ${this.expected}); nothing was uploaded; run again`));
+    }
+    return this.md5.copy().digest("hex");
+  }
 }
 
-function streamOf(bytes: Bytes, range?: { start: number; end: number }): AsyncIterable<Buffer> {
-  if ("path" in bytes) return createReadStream(bytes.path, { highWaterMark: 1024 * 1024, ...range });
+function readRange(bytes: Bytes, range?: { start: number; end: number }): AsyncIterable<Buffer> {
+  if ("path" in bytes) return createReadStream(bytes.path, { highWaterMark: READ_BYTES, ...range });
   const slice = range ? bytes.content.subarray(range.start, range.end + 1) : bytes.content;
   return (async function* () {
-    yield slice;
+    for (let i = 0; i < slice.length; i += READ_BYTES) yield slice.subarray(i, i + READ_BYTES);
   })();
+}
+
+/**
+ * A part's bytes, hashed in file order on their first complete read. With `holdLast`, the last chunk
+ * is sent only once the whole file is verified: a changed file ends the request before the server
+ * has a complete body, so no file is created.
+ */
+async function* hashedPart(bytes: Bytes, part: number, range: { start: number; end: number } | undefined, digest: UploadDigest, holdLast: boolean): AsyncGenerator<Buffer> {
+  if (!digest.pending(part)) {
+    yield* readRange(bytes, range);
+    return;
+  }
+  await digest.turn(part);
+  const saved = digest.save();
+  let complete = false;
+  try {
+    let held: Buffer | null = null;
+    for await (const chunk of readRange(bytes, range)) {
+      digest.update(chunk);
+      if (!holdLast) yield chunk;
+      else {
+        if (held) yield held;
+        held = Buffer.from(chunk);
+      }
+    }
+    complete = true;
+    if (holdLast) digest.verify();
+    if (held) yield held;
+  } finally {
+    if (complete) digest.done(part);
+    else digest.restore(saved);
+  }
 }
 
 export async function findUploaded(client: OpenAI, purpose: string, filename: string): Promise<FileObject | undefined> {
@@ -75,35 +160,62 @@ export async function findUploaded(client: OpenAI, purpose: string, filename: st
   return undefined;
 }
 
+export interface UploadRequest {
+  bytes: Bytes;
+  /** The name in the API (see uploadName). */
+  name: string;
+  purpose: TrainingFileInputs["purpose"];
+  /** Larger files go through the Uploads API in parts. */
+  partThreshold: number;
+  /** The sha256 the preview checked: other bytes are refused and nothing is created. */
+  sha256: string;
+  /** Shown in the refusal (the dataset's path). */
+  label?: string;
+}
+
 /** Uploads once: a retry after a lost response finds the first upload by its name instead of paying twice. */
-export async function upload(client: OpenAI, bytes: Bytes, name: string, purpose: TrainingFileInputs["purpose"], partThreshold: number, md5: string) {
+export async function upload(client: OpenAI, req: UploadRequest) {
   return findOrCreate({
-    what: `uploading ${name}`,
+    what: `uploading ${req.name}`,
     noun: "file",
-    find: () => findUploaded(client, purpose, name),
-    create: () => (bytes.size > partThreshold ? uploadInParts(client, bytes, name, purpose, md5) : uploadWhole(client, bytes, name, purpose)),
+    find: () => findUploaded(client, req.purpose, req.name),
+    create: async () => {
+      const digest = new UploadDigest(req.sha256, req.label ?? req.name);
+      try {
+        return await (req.bytes.size > req.partThreshold ? uploadInParts(client, req, digest) : uploadWhole(client, req, digest));
+      } catch (err) {
+        // The SDK reports a body that failed as a connection error (which would be retried); changed bytes are final.
+        throw digest.changed ?? err;
+      }
+    },
   });
 }
 
-async function uploadWhole(client: OpenAI, bytes: Bytes, name: string, purpose: TrainingFileInputs["purpose"]): Promise<FileObject> {
+async function uploadWhole(client: OpenAI, { bytes, name, purpose }: UploadRequest, digest: UploadDigest): Promise<FileObject> {
   info(`uploading ${name} (${formatBytes(bytes.size)})`);
-  return client.files.create({ file: toStreamingFile(streamOf(bytes), name), purpose }, { maxRetries: 0 });
+  return client.files.create({ file: toStreamingFile(hashedPart(bytes, 0, undefined, digest, true), name), purpose }, { maxRetries: 0 });
 }
 
-async function uploadInParts(client: OpenAI, bytes: Bytes, name: string, purpose: TrainingFileInputs["purpose"], md5: string): Promise<FileObject> {
+async function uploadInParts(client: OpenAI, { bytes, name, purpose }: UploadRequest, digest: UploadDigest): Promise<FileObject> {
   const parts = Math.ceil(bytes.size / PART_BYTES);
-  info(`uploading ${name} (${formatBytes(bytes.size)}) in ${parts} parts of up to ${formatBytes(PART_BYTES)}`);
+  info(`uploading ${name} (${formatBytes(bytes.size)}) in ${parts} parts of up to ${formatBytes(PART_BYTES)}, ${PARTS_IN_FLIGHT} at a time`);
   await cancelStaleUploads(client, name);
   const session = await client.uploads.create({ bytes: bytes.size, filename: name, mime_type: "application/jsonl", purpose: purpose as "fine-tune" });
   rememberOpenUpload(name, session.id);
   try {
-    const partIds: string[] = [];
-    for (let index = 0; index < parts; index++) {
-      const start = index * PART_BYTES;
-      const end = Math.min(bytes.size, start + PART_BYTES) - 1;
-      partIds.push(await uploadPart(client, session.id, bytes, name, { start, end }));
-      info(`uploaded part ${index + 1}/${parts} of ${name}`);
-    }
+    const partIds: string[] = new Array(parts);
+    let next = 0;
+    let sent = 0;
+    const sender = async () => {
+      for (let index = next++; index < parts; index = next++) {
+        const start = index * PART_BYTES;
+        const end = Math.min(bytes.size, start + PART_BYTES) - 1;
+        partIds[index] = await uploadPart(client, session.id, bytes, name, index, { start, end }, digest);
+        info(`uploaded part ${++sent}/${parts} of ${name}`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, parts) }, sender));
+    const md5 = digest.verify();
     // Not retried here: a completion whose answer was lost is found by its file name on the next look.
     const done = await client.uploads.complete(session.id, { part_ids: partIds, md5 }, { maxRetries: 0 });
     forgetOpenUpload(name, session.id);
@@ -119,11 +231,12 @@ async function uploadInParts(client: OpenAI, bytes: Bytes, name: string, purpose
 }
 
 /** A part can be sent again safely (only the ids passed to complete count), but each try needs fresh bytes. */
-async function uploadPart(client: OpenAI, uploadId: string, bytes: Bytes, name: string, range: { start: number; end: number }): Promise<string> {
+async function uploadPart(client: OpenAI, uploadId: string, bytes: Bytes, name: string, index: number, range: { start: number; end: number }, digest: UploadDigest): Promise<string> {
   const attempts = 6;
   for (let attempt = 1; ; attempt++) {
     try {
-      const part = await client.uploads.parts.create(uploadId, { data: toStreamingFile(streamOf(bytes, range), name) }, { maxRetries: 0 });
+      const data = toStreamingFile(hashedPart(bytes, index, range, digest, false), name);
+      const part = await client.uploads.parts.create(uploadId, { data }, { maxRetries: 0 });
       return part.id;
     } catch (err) {
       if (!isTransient(err) || attempt >= attempts) throw err;

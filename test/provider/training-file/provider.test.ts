@@ -122,6 +122,17 @@ describe("TrainingFile create, read, update, delete", () => {
     expect((await emulator.state()).files).toHaveLength(0);
   });
 
+  it("hashes while uploading in parts: other bytes cancel the upload before it completes, and no file exists", async () => {
+    const path = writeDataset(chatDataset(40, "parts-changed"));
+    const inputs = await checked(inputsFor(path, { uploadPartThresholdBytes: 1024 }));
+    writeFileSync(path, chatDataset(41, "parts-changed"));
+    await expect(provider.create(inputs)).rejects.toThrow(/changed while pulumi was running.*nothing was uploaded/);
+    const state = await emulator.state();
+    expect(state.requests.byRoute["POST /v1/uploads"]).toBe(1);
+    expect(state.requests.byRoute["POST /v1/uploads/{id}/complete"] ?? 0).toBe(0);
+    expect(state.files).toHaveLength(0);
+  });
+
   it("updates provider-only settings with no API call", async () => {
     const inputs = await checked(inputsFor(writeDataset(chatDataset(12))));
     const { id, outs } = await provider.create(inputs);
