@@ -5,7 +5,14 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
-export type ResourceKind = "training-file" | "fine-tuned-model" | "model-evaluation" | "model-deployment";
+/**
+ * Every resource kind a serialized provider may name. Each one's entry
+ * (`pulumi-openai-finetune/dist/provider/<kind>/provider.js`) is in package.json `exports` and stays
+ * there: stacks keep requiring it for as long as they hold such a resource.
+ */
+export const RESOURCE_KINDS = ["training-file", "fine-tuned-model", "model-deployment", "model-evaluation"] as const;
+
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 export function trampoline(kind: ResourceKind): dynamic.ResourceProvider {
   // Kept self-contained on purpose: this function's text is what runs from state.

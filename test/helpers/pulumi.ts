@@ -25,29 +25,37 @@ const ENGINE_OPS = new Set(["up", "preview", "refresh", "destroy"]);
 /** The runner never asks, never previews first, and reports steps itself. */
 const CLI_ONLY_FLAGS = new Set(["--yes", "--skip-preview", "--json"]);
 
-let installed: string | undefined;
+const installed = new Map<string, string>();
 
 /**
  * node_modules holding the packed package and @pulumi/pulumi, shared by every test project. Made once
  * per build of the package (keyed by its packed files), by whichever test file gets there first.
+ * Given a tarball (e.g. an earlier release, see test/helpers/release.ts), that package instead, keyed by
+ * the tarball's bytes.
  */
-export function installedPackage(): string {
-  if (installed) return installed;
-  const dir = join(tmpdir(), `ft-e2e-template-${packageKey()}`);
+export function installedPackage(tarball?: string): string {
+  const key = tarball === undefined ? packageKey() : `release-${createHash("sha256").update(readFileSync(tarball)).digest("hex").slice(0, 16)}`;
+  const known = installed.get(key);
+  if (known) return known;
+  const dir = join(tmpdir(), `ft-e2e-template-${key}`);
   const ready = join(dir, "ready");
   mkdirSync(dir, { recursive: true });
   withLock(join(dir, ".lock"), () => {
     if (existsSync(ready)) return;
-    const packDir = mkdtempSync(join(tmpdir(), "ft-pack-"));
-    execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", packDir], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    const tgz = join(packDir, readdirSync(packDir).find((f) => f.endsWith(".tgz")) as string);
+    const tgz = tarball ?? packWorkingTree();
     const pulumiVersion = JSON.parse(readFileSync(join(ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version;
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "e2e-template", private: true, dependencies: { "pulumi-openai-finetune": `file:${tgz}`, "@pulumi/pulumi": pulumiVersion } }));
     execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
     writeFileSync(ready, "");
   });
-  installed = dir;
+  installed.set(key, dir);
   return dir;
+}
+
+function packWorkingTree(): string {
+  const packDir = mkdtempSync(join(tmpdir(), "ft-pack-"));
+  execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", packDir], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  return join(packDir, readdirSync(packDir).find((f) => f.endsWith(".tgz")) as string);
 }
 
 /** A hash of what `npm pack` ships: package.json and the built files. */
@@ -107,9 +115,9 @@ export function typeErrors(file: string): string[] {
 }
 
 /** Programs already found to type-check against this build of the package (by content hash). */
-function typeCheckOnce(file: string): void {
+function typeCheckOnce(file: string, tarball?: string): void {
   const key = createHash("sha256").update(readFileSync(file)).update(file.slice(file.lastIndexOf("."))).digest("hex").slice(0, 16);
-  const mark = join(installedPackage(), "type-checked", key);
+  const mark = join(installedPackage(tarball), "type-checked", key);
   if (existsSync(mark)) return;
   const errors = typeErrors(file);
   if (errors.length) throw new Error(`the test program ${file} does not type-check against the packed package:\n${errors.join("\n")}`);
@@ -131,6 +139,8 @@ export interface ProjectOptions {
   /** Given as OPENAI_API_KEY; leave out to give the key only through stack config. */
   apiKey?: string;
   files?: Record<string, string>;
+  /** Install this packed package (e.g. an earlier release) instead of the working tree's. */
+  tarball?: string;
 }
 
 export class PulumiProject {
@@ -145,12 +155,19 @@ export class PulumiProject {
     const name = options.name ?? "e2e";
     writeFileSync(join(this.dir, "Pulumi.yaml"), `name: ${name}\nruntime: nodejs\nmain: index.js\n`);
     writeFileSync(join(this.dir, "package.json"), JSON.stringify({ name, private: true }));
-    symlinkSync(join(installedPackage(), "node_modules"), join(this.dir, "node_modules"));
-    typeCheckOnce(this.write("index.js", options.program));
+    symlinkSync(join(installedPackage(options.tarball), "node_modules"), join(this.dir, "node_modules"));
+    typeCheckOnce(this.write("index.js", options.program), options.tarball);
     for (const [path, content] of Object.entries(options.files ?? {})) this.write(path, content);
     this.env = pulumiEnv({ binDir: pulumiBinDir(), stateDir: this.stateDir, baseURL: options.baseURL, apiKey: options.apiKey, passphrase: "e2e-passphrase" });
     if (options.apiKey === undefined) delete this.env.OPENAI_API_KEY;
     this.env.OPENAI_FINETUNE_CACHE_DIR = join(this.dir, ".cache");
+  }
+
+  /** Switches the project to another packed package (the working tree's when none is given), as `npm install` of a new release would. */
+  usePackage(tarball?: string): void {
+    rmSync(join(this.dir, "node_modules"));
+    symlinkSync(join(installedPackage(tarball), "node_modules"), join(this.dir, "node_modules"));
+    typeCheckOnce(join(this.dir, "index.js"), tarball);
   }
 
   write(path: string, content: string | Buffer): string {
