@@ -2,51 +2,21 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import * as dynamic from "@pulumi/pulumi/dynamic";
 import { sha256Content, sha256File } from "../dataset";
 import { trampoline } from "../trampoline";
 import { CostCapGate } from "./cost-cap-gate";
 import { withOutputPlaceholders } from "../schema";
 import { trainingFileDeclaration } from "./schema";
-import type { FilePurpose } from "./types";
+import { TrainingFileResource, type TrainingFileArgs } from "./generated";
 
 export type { FilePurpose } from "./types";
 
-export interface TrainingFileArgs {
-  /** Local JSONL dataset; a relative path is relative to the Pulumi project directory (where Pulumi.yaml is). Give this or `content`. */
-  path?: pulumi.Input<string>;
-  /** The dataset inline as a string, instead of `path` (small datasets, tests). */
-  content?: pulumi.Input<string>;
-  /** The Files API purpose. Default `fine-tune`; only fine-tune datasets are validated. */
-  purpose?: pulumi.Input<FilePurpose>;
-  /** The name shown in the API (the content hash is added to it). Defaults to the file's own name. */
-  filename?: pulumi.Input<string>;
-  /** Files larger than this many bytes go through the Uploads API in 64 MB parts. Default 512 MB. */
-  uploadPartThresholdBytes?: pulumi.Input<number>;
-  /** Validate the dataset at preview, before anything is uploaded. Default true. */
-  validate?: pulumi.Input<boolean>;
-  /**
-   * Manage this existing file (`file-…`) instead of uploading: the first `up` checks that it holds
-   * exactly the dataset's bytes and adopts it. Use this rather than Pulumi's `import` option, which
-   * dynamic providers cannot serve.
-   */
-  importFileId?: pulumi.Input<string>;
-}
+export type { TrainingFileArgs } from "./generated";
 
 const provider = trampoline("training-file");
 
-export class TrainingFile extends dynamic.Resource {
-  /** sha256 (hex) of the dataset's exact bytes: new bytes, new file, and the models trained on it retrain. */
-  declare readonly contentHash: pulumi.Output<string>;
-  /** The OpenAI file id (also the resource id). */
-  declare readonly fileId: pulumi.Output<string>;
-  declare readonly bytes: pulumi.Output<number>;
-  /** The file's name in the API. */
-  declare readonly filename: pulumi.Output<string>;
-  declare readonly purpose: pulumi.Output<FilePurpose>;
-  declare readonly status: pulumi.Output<string>;
-  /** Unix seconds. */
-  declare readonly createdAt: pulumi.Output<number>;
+/** Its outputs are declared in ./schema.ts (generated into ./generated.ts). */
+export class TrainingFile extends TrainingFileResource {
   /** Where the bytes come from, so a FineTunedModel can estimate its cost at preview. Not stored by this resource. */
   readonly source: { path?: pulumi.Input<string>; content?: pulumi.Input<string> };
   /** The cost caps of the FineTunedModels declared on this file, checked before it is uploaded. */

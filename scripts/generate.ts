@@ -1,0 +1,212 @@
+/**
+ * Generates, from each resource's declaration (any `provider/<folder>/schema.ts` exporting one made by
+ * `declareResource`), its `generated.ts` (the Args interface with doc comments, and the base class that
+ * declares the outputs) and its README input and output tables (between
+ * `<!-- generated:<Type>:inputs -->` … `<!-- /generated:<Type>:inputs -->`, same for `outputs`).
+ * `npm run build` runs it first; test/scripts/generate.test.ts fails when what is committed is stale.
+ *
+ *   node -r ts-node/register/transpile-only scripts/generate.ts [--check]
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { z } from "zod";
+import { classOutputs, defaultOf, isResourceDeclaration, ruleOf, type FieldDeclaration, type ResourceDeclaration } from "../provider/schema";
+
+const ROOT = resolve(__dirname, "..");
+
+export interface GeneratedFile {
+  path: string;
+  content: string;
+}
+
+/** Every resource declaration in provider/, with the folder it lives in. */
+export function findDeclarations(root = ROOT): { folder: string; declaration: ResourceDeclaration }[] {
+  const found: { folder: string; declaration: ResourceDeclaration }[] = [];
+  for (const folder of readdirSync(join(root, "provider")).sort()) {
+    const schemaFile = join(root, "provider", folder, "schema.ts");
+    if (!existsSync(schemaFile)) continue;
+    for (const value of Object.values(require(schemaFile) as Record<string, unknown>)) {
+      if (isResourceDeclaration(value)) found.push({ folder, declaration: value });
+    }
+  }
+  return found;
+}
+
+/** What the generator would write: each generated.ts and the README. */
+export function generate(root = ROOT): GeneratedFile[] {
+  const declarations = findDeclarations(root);
+  let readme = readFileSync(join(root, "README.md"), "utf8");
+  const files: GeneratedFile[] = [];
+  for (const { folder, declaration } of declarations) {
+    files.push({ path: join("provider", folder, "generated.ts"), content: generatedModule(declaration) });
+    readme = replaceBetweenMarkers(readme, declaration.type, "inputs", inputsTable(declaration));
+    readme = replaceBetweenMarkers(readme, declaration.type, "outputs", outputsTable(declaration));
+  }
+  files.push({ path: "README.md", content: readme });
+  return files;
+}
+
+/** The generated files whose content on disk differs from what the declarations give. */
+export function staleFiles(root = ROOT): string[] {
+  return generate(root)
+    .filter((file) => !existsSync(join(root, file.path)) || readFileSync(join(root, file.path), "utf8") !== file.content)
+    .map((file) => file.path);
+}
+
+// ------------------------------------------------------------------------------------------------
+// TypeScript
+
+/** The TypeScript type a schema accepts (only the shapes declarations use; anything else is `unknown`). */
+export function typeOf(schema: z.ZodType): string {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+  const inner = () => typeOf(def.innerType as z.ZodType);
+  switch (def.type) {
+    case "string":
+    case "number":
+    case "boolean":
+    case "unknown":
+      return def.type;
+    case "optional":
+    case "default":
+    case "pipe":
+      return def.type === "pipe" ? typeOf(def.out as z.ZodType) : inner();
+    case "nullable":
+      return `${inner()} | null`;
+    case "literal":
+      return (def.values as unknown[]).map((v) => JSON.stringify(v)).join(" | ");
+    case "enum":
+      return Object.values(def.entries as Record<string, string>).map((v) => JSON.stringify(v)).join(" | ");
+    case "array": {
+      const element = typeOf(def.element as z.ZodType);
+      return /[ |]/.test(element) ? `(${element})[]` : `${element}[]`;
+    }
+    case "record":
+      return `Record<${typeOf(def.keyType as z.ZodType)}, ${typeOf(def.valueType as z.ZodType)}>`;
+    case "union":
+      return (def.options as z.ZodType[]).map(typeOf).join(" | ");
+    case "object": {
+      const shape = def.shape as Record<string, z.ZodType>;
+      return `{ ${Object.entries(shape).map(([key, s]) => `${key}${isOptional(s) ? "?" : ""}: ${typeOf(s)}`).join("; ")} }`;
+    }
+    default:
+      return "unknown";
+  }
+}
+
+function isOptional(schema: z.ZodType): boolean {
+  return schema.safeParse(undefined).success;
+}
+
+/** The sentence the rule adds: what a change does. */
+function changeSentence(declaration: ResourceDeclaration, rule: FieldDeclaration): string {
+  if (rule.onChange === "replace") return declaration.onReplace;
+  if (rule.onChange === "update") return "A change is applied in place.";
+  return "";
+}
+
+function defaultSentence(schema: z.ZodType): string {
+  const value = defaultOf(schema);
+  return value === undefined ? "" : `Default \`${JSON.stringify(value)}\`.`;
+}
+
+function docComment(text: string, indent = "  "): string {
+  return `${indent}/** ${text.replace(/\*\//g, "*\\/")} */`;
+}
+
+function inputFields(declaration: ResourceDeclaration): [string, z.ZodType, FieldDeclaration][] {
+  return Object.entries(declaration.inputs.shape)
+    .map(([key, schema]) => [key, schema as z.ZodType, ruleOf(schema as z.ZodType, key)] as [string, z.ZodType, FieldDeclaration])
+    .filter(([, , rule]) => rule.role === "input");
+}
+
+function argsInterface(declaration: ResourceDeclaration): string {
+  const lines = inputFields(declaration).map(([key, schema, rule]) => {
+    const doc = [rule.description, defaultSentence(schema), changeSentence(declaration, rule)].filter(Boolean).join(" ");
+    const type = rule.argType ?? `pulumi.Input<${typeOf(schema)}>`;
+    return `${docComment(doc)}\n  ${key}${isOptional(schema) ? "?" : ""}: ${type};`;
+  });
+  return `/** The arguments of a ${declaration.type}: ${lowerFirst(declaration.description)} */\nexport interface ${declaration.type}Args {\n${lines.join("\n")}\n}`;
+}
+
+function outputsClass(declaration: ResourceDeclaration): string {
+  const lines = classOutputs(declaration).map(([key, schema, rule]) => {
+    const output = rule.output ?? {};
+    const type = output.type ?? typeOf(schema) + (isOptional(schema) && !/undefined/.test(typeOf(schema)) ? " | undefined" : "");
+    return `${docComment(output.description ?? rule.description)}\n  declare readonly ${key}: pulumi.Output<${type}>;`;
+  });
+  return [
+    `/** The outputs of a ${declaration.type}, as its declaration lists them; the resource class extends this. */`,
+    `export abstract class ${declaration.type}Resource extends dynamic.Resource {`,
+    lines.join("\n"),
+    "}",
+  ].join("\n");
+}
+
+function generatedModule(declaration: ResourceDeclaration): string {
+  const imports = Object.entries(declaration.typeImports ?? {}).map(([module, names]) => `import type { ${[...names].sort().join(", ")} } from "${module}";`);
+  return [
+    "// Generated by scripts/generate.ts from the declaration in ./schema.ts (`npm run build` rewrites it): edit the declaration, not this file.",
+    'import type * as pulumi from "@pulumi/pulumi";',
+    'import * as dynamic from "@pulumi/pulumi/dynamic";',
+    ...imports,
+    "",
+    argsInterface(declaration),
+    "",
+    outputsClass(declaration),
+    "",
+  ].join("\n");
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+// ------------------------------------------------------------------------------------------------
+// README
+
+const CHANGE_WORDS = { replace: "**replace**", update: "in place", ignore: "none" } as const;
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+function inputsTable(declaration: ResourceDeclaration): string {
+  const rows = inputFields(declaration).map(([key, schema, rule]) => {
+    const name = `\`${key}\`${rule.secret ? " (secret)" : ""}`;
+    const meaning = [rule.description, defaultSentence(schema)].filter(Boolean).join(" ");
+    return `| ${name} | ${CHANGE_WORDS[rule.onChange]} | ${cell(meaning)} |`;
+  });
+  return ["| input | change | meaning |", "|---|---|---|", ...rows].join("\n");
+}
+
+function outputsTable(declaration: ResourceDeclaration): string {
+  const rows = classOutputs(declaration).map(([key, , rule]) => `| \`${key}\` | ${cell(rule.output?.description ?? rule.description)} |`);
+  return ["| output | meaning |", "|---|---|", ...rows].join("\n");
+}
+
+function replaceBetweenMarkers(text: string, type: string, part: "inputs" | "outputs", table: string): string {
+  const open = `<!-- generated:${type}:${part} -->`;
+  const close = `<!-- /generated:${type}:${part} -->`;
+  const start = text.indexOf(open);
+  const end = text.indexOf(close);
+  if (start < 0 || end < start) {
+    throw new Error(`README.md has no ${open} … ${close} markers: add them where ${type}'s ${part} table belongs`);
+  }
+  return `${text.slice(0, start + open.length)}\n${table}\n${text.slice(end)}`;
+}
+
+if (require.main === module) {
+  const check = process.argv.includes("--check");
+  if (check) {
+    const stale = staleFiles();
+    if (stale.length > 0) {
+      console.error(`stale generated files (run npm run build): ${stale.join(", ")}`);
+      process.exitCode = 1;
+    }
+  } else {
+    for (const file of generate()) {
+      const path = join(ROOT, file.path);
+      if (!existsSync(path) || readFileSync(path, "utf8") !== file.content) writeFileSync(path, file.content);
+    }
+  }
+}

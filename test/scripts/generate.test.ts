@@ -1,0 +1,77 @@
+/**
+ * The Args interfaces, the resource classes' outputs and the README tables come from the declarations:
+ * what is committed must be what the generator writes, and a new resource folder gets them by declaring.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { findDeclarations, generate, staleFiles } from "../../scripts/generate";
+
+const ROOT = resolve(__dirname, "../..");
+
+describe("generated files", () => {
+  it("on disk are what the declarations give (run npm run build when this fails)", () => {
+    expect(staleFiles()).toEqual([]);
+  });
+
+  it("are committed as generated: the build left nothing for git to show (commit them when this fails)", () => {
+    const paths = generate().map((f) => f.path);
+    const changed = execFileSync("git", ["status", "--porcelain", "--", ...paths], { cwd: ROOT, encoding: "utf8" }).trim();
+    expect(changed).toBe("");
+  });
+
+  it("cover both resources, with each user input documented and each output declared", () => {
+    expect(findDeclarations().map((d) => d.declaration.type)).toEqual(expect.arrayContaining(["FineTunedModel", "TrainingFile"]));
+    const files = Object.fromEntries(generate().map((f) => [f.path, f.content]));
+    const model = files["provider/fine-tuned-model/generated.ts"];
+    expect(model).toContain("/** The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing `ft:` model. A change retrains. */\n  baseModel: pulumi.Input<string>;");
+    expect(model).toContain("trainingFile: TrainingFile | pulumi.Input<string>;");
+    expect(model).toContain("declare readonly organizationId: pulumi.Output<string>;");
+    expect(model).not.toMatch(/\bowner\b|trainingDataset/);
+    expect(files["README.md"]).toContain("| `content` (secret) | none |");
+  });
+});
+
+describe("a new resource folder", () => {
+  it("gets its Args, outputs and README tables by exporting a declaration", () => {
+    const root = mkdtempSync(join(tmpdir(), "ft-generate-"));
+    mkdirSync(join(root, "provider", "widget"), { recursive: true });
+    writeFileSync(
+      join(root, "provider", "widget", "schema.ts"),
+      `import { z } from ${JSON.stringify(join(ROOT, "node_modules/zod"))};
+import { declareResource, field, output } from ${JSON.stringify(join(ROOT, "provider/schema"))};
+export const widgetDeclaration = declareResource({
+  type: "Widget", kind: "widget", description: "A widget.", version: 1, upgrades: {}, onReplace: "A change rebuilds it.",
+  inputs: z.object({
+    size: field(z.number().default(3), { onChange: "replace", description: "How big." }),
+    owner: field(z.string(), { onChange: "ignore", role: "internal", description: "Set by the class." }),
+  }),
+  outputs: z.object({ url: output(z.string().nullable(), { description: "Where it is." }) }),
+});
+`,
+    );
+    writeFileSync(join(root, "README.md"), "# x\n<!-- generated:Widget:inputs -->\nold\n<!-- /generated:Widget:inputs -->\n<!-- generated:Widget:outputs -->\n<!-- /generated:Widget:outputs -->\n");
+    const files = Object.fromEntries(generate(root).map((f) => [f.path, f.content]));
+    expect(files["provider/widget/generated.ts"]).toContain("export interface WidgetArgs {\n  /** How big. Default `3`. A change rebuilds it. */\n  size?: pulumi.Input<number>;\n}");
+    expect(files["provider/widget/generated.ts"]).toContain("export abstract class WidgetResource extends dynamic.Resource {\n  /** Where it is. */\n  declare readonly url: pulumi.Output<string | null>;\n}");
+    expect(files["README.md"]).toBe(
+      "# x\n<!-- generated:Widget:inputs -->\n| input | change | meaning |\n|---|---|---|\n| `size` | **replace** | How big. Default `3`. |\n<!-- /generated:Widget:inputs -->\n" +
+        "<!-- generated:Widget:outputs -->\n| output | meaning |\n|---|---|\n| `url` | Where it is. |\n<!-- /generated:Widget:outputs -->\n",
+    );
+  });
+
+  it("without README markers fails naming the markers to add", () => {
+    const root = mkdtempSync(join(tmpdir(), "ft-generate-"));
+    mkdirSync(join(root, "provider", "widget"), { recursive: true });
+    writeFileSync(
+      join(root, "provider", "widget", "schema.ts"),
+      `import { z } from ${JSON.stringify(join(ROOT, "node_modules/zod"))};
+import { declareResource } from ${JSON.stringify(join(ROOT, "provider/schema"))};
+export const d = declareResource({ type: "Gadget", kind: "gadget", description: "A gadget.", version: 1, upgrades: {}, onReplace: "", inputs: z.object({}), outputs: z.object({}) });
+`,
+    );
+    writeFileSync(join(root, "README.md"), "# nothing\n");
+    expect(() => generate(root)).toThrow("README.md has no <!-- generated:Gadget:inputs --> … <!-- /generated:Gadget:inputs --> markers");
+  });
+});
