@@ -38,10 +38,10 @@ describe("package.json exports", () => {
       const text = (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
       const file = join(dir, `${kind}.js`);
       writeFileSync(file, text);
-      // What cmd/dynamic-provider does with `__provider`; diff of an empty state needs no API.
-      const host = `const p = require(${JSON.stringify(file)}).handler(); p.diff("id", {}, {}).then((r) => console.log(JSON.stringify(r)))`;
+      // What cmd/dynamic-provider does with `__provider`, then configure (the first call), which requires the entry.
+      const host = `const p = require(${JSON.stringify(file)}).handler(); Promise.resolve(p.configure({ config: { get: () => undefined } })).then(() => console.log("configured ${kind}"))`;
       const out = execFileSync(process.execPath, ["-e", host], { cwd: dir, env: { ...process.env, NODE_PATH: modules }, encoding: "utf8" });
-      expect(JSON.parse(out)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+      expect(out.trim()).toBe(`configured ${kind}`);
     }
   });
 
