@@ -1,10 +1,10 @@
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { provider } from "../../../provider/fine-tuned-model/provider";
 import { trainingIdentity } from "../../../provider/fine-tuned-model/job";
 import { provider as files } from "../../../provider/training-file/provider";
 import { PartialResourceError } from "../../../provider/errors";
-import { sha256Content } from "../../../provider/dataset";
+import { analyzeDataset, sha256Content } from "../../../provider/dataset";
 import { UNKNOWN } from "../../../provider/schema";
 import type { RunningEmulator } from "../../helpers/emulator";
 import { waitForJob } from "../../helpers/wait";
@@ -43,6 +43,22 @@ async function partial(promise: Promise<unknown>): Promise<PartialResourceError>
 
 describe("FineTunedModel check()", () => {
   const valid = { baseModel: BASE, trainingFile: "file-abc", owner };
+
+  it("never reads the dataset again: after the TrainingFile's check it answers from the cached scan by hash", async () => {
+    const content = chatDataset(14, "read-once");
+    const path = writeDataset(content);
+    const contentHash = sha256Content(content).sha256;
+    const fileCheck = await files.check({}, { path, contentHash, owner: `${owner}-data`, purpose: "fine-tune" });
+    expect(fileCheck.failures ?? []).toEqual([]);
+    // The dataset is gone: only the TrainingFile's cached scan can give these figures.
+    rmSync(path);
+    const news = { baseModel: BASE, trainingFile: UNKNOWN, trainingFileHash: contentHash, trainingDataset: { path }, owner, hyperparameters: { nEpochs: 2 } };
+    const { inputs, failures } = await provider.check({}, news);
+    expect(failures ?? []).toEqual([]);
+    const expected = await analyzeDataset({ content }, { model: BASE, nEpochs: 2, noCache: true });
+    expect(inputs).toMatchObject({ estimatedTrainingTokens: expected.billedTokens, estimatedCostUsd: expected.estimatedCostUsd });
+    expect(expected.billedTokens).toBeGreaterThan(0);
+  });
 
   it.each([
     ["negative epochs", "hyperparameters", { hyperparameters: { nEpochs: -1 } }],
