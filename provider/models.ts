@@ -1,13 +1,40 @@
 /**
  * Model facts as data (models.json): per fine-tunable base model, the methods it supports, the
- * per-example token limit, the tokenizer encoding and the training price, each with its source
- * and the date it was read. Lookups accept snapshot ids and aliases. An unknown model (an
- * OpenAI-compatible endpoint, an `ft:` base, a snapshot not listed) is never refused: it gets a
+ * per-example token limit, the tokenizer encoding and the training price, and per platform (OpenAI,
+ * Azure OpenAI) whether it can still be trained there, until when, and when its fine-tunes stop
+ * serving, each with its source and the date it was read. Lookups accept snapshot ids and aliases;
+ * a fine-tuned model (`ft:…` on OpenAI, `<base>.ft-<hex>` on Azure) is traced to its root base. An
+ * unknown model (an OpenAI-compatible endpoint, a snapshot not listed) is never refused: it gets a
  * warning, a best-guess encoding and no cost estimate.
  */
 import { readFileSync } from "node:fs";
 import modelsData from "./models.json";
 import type { DatasetFormat, FineTuneMethod, TokenEncoding } from "./dataset/types";
+
+/** Where a model is trained: OpenAI's API (or a compatible endpoint) or Azure OpenAI. */
+export type Platform = "openai" | "azure";
+export const PLATFORMS: Platform[] = ["openai", "azure"];
+
+/** What one platform does with a base model. Dates are ISO days. */
+export interface PlatformFacts {
+  /** Whether new training on this base is still offered there (as of `readOn`). */
+  fineTunable: boolean;
+  /** Methods on this platform, when they differ from the model's `methods`. */
+  methods?: FineTuneMethod[];
+  /** The day from which no new training on this base starts there; null when none is announced. */
+  trainingCutoff: string | null;
+  /** The day its fine-tuned models stop serving there (Azure: deployment retirement); null when unknown. */
+  shutdownDate: string | null;
+  source: string;
+  readOn: string;
+}
+
+/** A platform-wide training cutoff (OpenAI's end of self-serve fine-tuning). */
+export interface PlatformCutoff {
+  trainingCutoff: string | null;
+  source: string;
+  readOn: string;
+}
 
 export interface ModelFacts {
   id: string;
@@ -27,6 +54,7 @@ export interface ModelFacts {
   source: string;
   /** ISO date the facts were read from `source`. */
   readOn: string;
+  platforms: Partial<Record<Platform, PlatformFacts>>;
 }
 
 export interface ModelLookup {
@@ -45,7 +73,8 @@ export interface ModelLookup {
   warnings: { code: string; message: string }[];
 }
 
-const MODELS: ModelFacts[] = (modelsData as { models: ModelFacts[] }).models;
+const DATA = modelsData as unknown as { models: ModelFacts[]; platforms: Record<Platform, PlatformCutoff> };
+const MODELS: ModelFacts[] = DATA.models;
 const BY_NAME = new Map<string, ModelFacts>();
 for (const m of MODELS) {
   BY_NAME.set(m.id.toLowerCase(), m);
@@ -54,7 +83,19 @@ for (const m of MODELS) {
 
 /** All listed base models. */
 export function listModels(): ModelFacts[] {
-  return MODELS.map((m) => ({ ...m, aliases: [...m.aliases], methods: [...m.methods], formats: [...m.formats] }));
+  return MODELS.map((m) => ({ ...m, aliases: [...m.aliases], methods: [...m.methods], formats: [...m.formats], platforms: { ...m.platforms } }));
+}
+
+/** The platform-wide facts (OpenAI's cutoff for all new jobs). */
+export function platformCutoff(platform: Platform): PlatformCutoff {
+  return { ...DATA.platforms[platform] };
+}
+
+/** What `platform` does with this base (root-traced), or undefined when the base is not listed. */
+export function platformFacts(model: string, platform: Platform): PlatformFacts | undefined {
+  const facts = findModel(rootBaseOf(model));
+  const p = facts?.platforms[platform];
+  return p && { ...p, methods: [...(p.methods ?? facts!.methods)] };
 }
 
 /** Facts for a model id or alias (case-insensitive), or undefined. Does not resolve `ft:` ids. */
@@ -70,13 +111,20 @@ export function guessEncoding(model: string | undefined): TokenEncoding {
 }
 
 /**
- * Parses `ft:<base>:<org>:<suffix>:<id>` (also `...:ckpt-step-N`); returns the base, or undefined
- * when `model` is not an ft: id.
+ * The base named inside a fine-tuned model id, or undefined when `model` is not one: OpenAI's
+ * `ft:<base>:<org>:<suffix>:<id>` (also `…:ckpt-step-N`) and Azure's `<base>.ft-<32 hex>` (a
+ * fine-tune of a fine-tune adds another `.ft-<hex>`; suffixes never hold dots there). The base in
+ * both is already the root: training on top of a fine-tune names the root again.
  */
 export function parseFineTunedId(model: string): string | undefined {
-  if (!model.startsWith("ft:")) return undefined;
-  const base = model.split(":")[1];
-  return base || undefined;
+  if (model.startsWith("ft:")) return model.split(":")[1] || undefined;
+  const azure = /^(.+?)\.ft-[0-9a-f]{32}(?:\b|$)/i.exec(model);
+  return azure?.[1];
+}
+
+/** The root base model of `model`: itself unless it is a fine-tuned model id. */
+export function rootBaseOf(model: string): string {
+  return parseFineTunedId(model.trim()) ?? model.trim();
 }
 
 let envOverridesCache: { raw: string | undefined; value: Record<string, number> } | undefined;
@@ -155,16 +203,16 @@ export function lookupModel(model: string | undefined, opts: LookupOptions = {})
       message: "no model given: tokens counted with o200k_base, no token limit applied, cost not estimated",
     });
   } else if ((fineTunedFrom = parseFineTunedId(requested)) !== undefined) {
-    const base = findModel(fineTunedFrom);
-    encoding = base?.encoding ?? guessEncoding(fineTunedFrom);
-    tokenLimit = base?.tokenLimit ?? null;
-    warnings.push({
-      code: "unknown_model",
-      message:
-        `${requested} is a fine-tuned model: tokens counted with ${encoding}` +
-        (base ? ` and the ${base.id} limit` : "") +
-        ", cost not estimated (give a price to get one)",
-    });
+    // Training on top of a fine-tune is priced, tokenized and limited as its root base.
+    facts = findModel(fineTunedFrom) ?? null;
+    encoding = facts?.encoding ?? guessEncoding(fineTunedFrom);
+    tokenLimit = facts?.tokenLimit ?? null;
+    if (!facts) {
+      warnings.push({
+        code: "unknown_model",
+        message: `${requested} is a fine-tune of ${fineTunedFrom}, which is not in the model facts file: tokens counted with ${encoding}, no token limit applied, cost not estimated`,
+      });
+    }
   } else {
     facts = findModel(requested) ?? null;
     if (facts) {

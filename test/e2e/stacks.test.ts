@@ -74,22 +74,22 @@ describe("stacks of one project", () => {
 describe("a base model close to retirement", () => {
   it("is recorded at up, and every preview warns about it from state, with no API call", async () => {
     const project = new PulumiProject({ name: "retiring", program: PROGRAM, baseURL: emulator.baseURL, apiKey: SECRET, files: { "data/train.jsonl": chatDataset(12, "old") } });
-    await project.initStack("dev", { dataset: "data/train.jsonl", baseModel: "gpt-3.5-turbo-0125" });
+    await project.initStack("dev", { dataset: "data/train.jsonl", baseModel: "gpt-4o-mini-2024-07-18" });
     await project.up("dev");
-    const shutdown = (await emulator.client().models.retrieve("gpt-3.5-turbo-0125")) as { shutdown_date?: string };
-    expect(shutdown.shutdown_date).toBe("2027-01-20");
+    const shutdown = (await emulator.client().models.retrieve("gpt-4o-mini-2024-07-18")) as { shutdown_date?: string };
+    expect(shutdown.shutdown_date).toBe("2027-01-14");
     const before = (await emulator.state()).requests.total;
     // The provider's clock, fixed (OPENAI_FINETUNE_NOW), so the warning is the same whatever today is.
     const previewOn = (day: string) => project.run(["preview", "--expect-no-changes", "--stack", "dev"], { env: { OPENAI_FINETUNE_NOW: day } });
     const soon = await previewOn("2026-12-02");
     expect(soon.code).toBe(0);
-    expect(soon.output).toContain("its base model gpt-3.5-turbo-0125 retires on 2027-01-20 (in 49 days); the fine-tuned model stops serving then");
+    expect(soon.output).toContain("its base model gpt-4o-mini-2024-07-18 retires on 2027-01-14 (in 43 days); the fine-tuned model stops serving then");
     const after = await previewOn("2027-02-01");
     expect(after.code).toBe(0);
-    expect(after.output).toContain("its base model gpt-3.5-turbo-0125 retired on 2027-01-20; the fine-tuned model stops serving then");
+    expect(after.output).toContain("its base model gpt-4o-mini-2024-07-18 retired on 2027-01-14; the fine-tuned model stops serving then");
     const farAhead = await previewOn("2026-06-01");
     expect(farAhead.code).toBe(0);
-    expect(farAhead.output).not.toContain("gpt-3.5-turbo-0125 retire");
+    expect(farAhead.output).not.toContain("gpt-4o-mini-2024-07-18 retire");
     expect((await emulator.state()).requests.total).toBe(before);
     await project.ok(["destroy", "--yes", "--stack", "dev"]);
   });

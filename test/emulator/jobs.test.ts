@@ -121,14 +121,14 @@ describe("fine-tuning job lifecycle", () => {
     const train = await uploadJsonl(client, dpoExamples(10), "dpo.jsonl");
     const valid = await uploadJsonl(client, dpoExamples(10), "dpo-valid.jsonl");
     const created = await client.fineTuning.jobs.create({
-      model: "gpt-4.1-nano-2025-04-14",
+      model: "gpt-4.1-mini-2025-04-14",
       training_file: train.id,
       validation_file: valid.id,
       method: { type: "dpo", dpo: { hyperparameters: { n_epochs: 2, beta: 0.2, batch_size: 2 } } },
     });
     const { job } = await waitForJob(client, created.id, ["succeeded", "failed"]);
     expect(job.status).toBe("succeeded");
-    expect(job.fine_tuned_model).toMatch(/^ft:gpt-4\.1-nano-2025-04-14:emulator-org::[A-Za-z0-9]{8}$/);
+    expect(job.fine_tuned_model).toMatch(/^ft:gpt-4\.1-mini-2025-04-14:emulator-org::[A-Za-z0-9]{8}$/);
     expect(job.method).toEqual({
       type: "dpo",
       dpo: { hyperparameters: { n_epochs: 2, beta: 0.2, batch_size: 2, learning_rate_multiplier: expect.any(Number) } },

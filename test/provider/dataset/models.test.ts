@@ -49,17 +49,21 @@ describe("lookupModel", () => {
     expect(l).toMatchObject({ encoding: "o200k_base", tokenLimit: 65536, pricePerMillionTokens: 3, priceSource: "facts", warnings: [] });
   });
 
-  it("treats ft: models as unknown: a warning, the base's tokenizer and limit, no price", () => {
+  it("traces ft: and Azure .ft- models to their root base: its tokenizer, limit and price", () => {
     const id = "ft:gpt-3.5-turbo-0125:acme:support:8Xyz12";
     expect(parseFineTunedId(id)).toBe("gpt-3.5-turbo-0125");
     const l = lookupModel(id);
-    expect(l.facts).toBeNull();
+    expect(l.facts!.id).toBe("gpt-3.5-turbo-0125");
     expect(l.fineTunedFrom).toBe("gpt-3.5-turbo-0125");
-    expect(l.encoding).toBe("cl100k_base");
-    expect(l.tokenLimit).toBe(16385);
-    expect(l.pricePerMillionTokens).toBeNull();
-    expect(l.warnings.map((w) => w.code)).toEqual(["unknown_model"]);
+    expect(l).toMatchObject({ encoding: "cl100k_base", tokenLimit: 16385, pricePerMillionTokens: 8, priceSource: "facts", warnings: [] });
     expect(lookupModel("ft:gpt-4o-mini-2024-07-18:org::abc:ckpt-step-10").encoding).toBe("o200k_base");
+    const azure = "gpt-4o-mini-2024-07-18.ft-0e208cf33a6a466994aff31a08aba678";
+    expect(parseFineTunedId(azure)).toBe("gpt-4o-mini-2024-07-18");
+    expect(parseFineTunedId(`${azure}.ft-11111111111111111111111111111111`)).toBe("gpt-4o-mini-2024-07-18");
+    expect(lookupModel(azure)).toMatchObject({ fineTunedFrom: "gpt-4o-mini-2024-07-18", pricePerMillionTokens: 3, tokenLimit: 65536 });
+    expect(parseFineTunedId("gpt-4.1-mini-2025-04-14")).toBeUndefined();
+    const unknownBase = lookupModel("ft:my-own-model:org::abc");
+    expect(unknownBase.warnings.map((w) => w.code)).toEqual(["unknown_model"]);
   });
 
   it("never refuses an unknown model (OpenAI-compatible endpoints)", () => {
