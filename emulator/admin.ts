@@ -2,6 +2,7 @@
  * The admin API (no auth, not counted, no faults): `GET /_emulator/state`,
  * `POST /_emulator/faults`, `POST /_emulator/reset`. Its types are what tests and tools import.
  */
+import { randomUUID } from "node:crypto";
 import type { FileObject } from "openai/resources/files";
 import type { Upload } from "openai/resources/uploads/uploads";
 import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
@@ -33,6 +34,8 @@ export interface Faults {
    * test can kill a client whose parts were all received, with its upload still open.
    */
   holdUploadCompletion?: boolean;
+  /** OpenAI's end of fine-tuning (from 2027-01-06): job creation refused with 403 `training_not_available`. */
+  trainingClosed?: boolean;
 }
 
 export type { ReceivedRequest, LogEntry };
@@ -54,7 +57,9 @@ export interface EmulatorState {
   faults: { injected429: number; injected500: number; resets: number; droppedResponses: number };
   /** The current fault settings. */
   faultSettings: Required<Faults>;
-  options: { timeScale: number; dataDir: string | null; apiKeyRequired: boolean; maxFileBytes: number };
+  /** Azure Resource Manager deployments (`--flavor azure`), with their provisioning state and last call. */
+  deployments: (ReturnType<typeof import("./deployments").deploymentObject> & { lastCallAt: string })[];
+  options: { timeScale: number; dataDir: string | null; apiKeyRequired: boolean; maxFileBytes: number; flavor: "openai" | "azure"; today: string };
   process: { pid: number; maxRssBytes: number; rssBytes: number; uptimeSeconds: number; cpuUserMs: number; cpuSystemMs: number };
 }
 
@@ -67,6 +72,7 @@ export const DEFAULT_FAULTS: Required<Faults> = {
   failNextJobs: 0,
   blockFineTuning: false,
   holdUploadCompletion: false,
+  trainingClosed: false,
 };
 
 export interface AdminHost {
@@ -102,6 +108,7 @@ export function parseFaults(body: Record<string, unknown>): Faults {
         break;
       case "blockFineTuning":
       case "holdUploadCompletion":
+      case "trainingClosed":
         if (typeof value !== "boolean") throw invalidType(key, "boolean", value);
         out[key] = value;
         break;
@@ -110,6 +117,14 @@ export function parseFaults(body: Record<string, unknown>): Faults {
     }
   }
   return out;
+}
+
+function identityToken(ctx: Ctx) {
+  const resource = ctx.query.get("resource") ?? "https://cognitiveservices.azure.com";
+  const expires = Math.floor(Date.now() / 1000) + 3600;
+  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const token = `${part({ alg: "none", typ: "JWT" })}.${part({ aud: resource, exp: expires, iss: "openai-finetune-emulator", jti: randomUUID() })}.emulator`;
+  return { access_token: token, expires_on: String(expires), resource, token_type: "Bearer" };
 }
 
 /** Handle an admin request (the path starts with `/_emulator/`). */
@@ -124,6 +139,11 @@ export async function handleAdmin(ctx: Ctx, host: AdminHost): Promise<void> {
       sendJson(ctx, 200, host.setFaults(faults));
       return;
     }
+    case "GET /_emulator/identity":
+      // A managed-identity token endpoint (App Service shape), so DefaultAzureCredential works offline
+      // with IDENTITY_ENDPOINT=<emulator>/_emulator/identity and any IDENTITY_HEADER.
+      sendJson(ctx, 200, identityToken(ctx));
+      return;
     case "POST /_emulator/reset":
       await readJson(ctx);
       host.reset();

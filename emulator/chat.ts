@@ -6,15 +6,30 @@
  */
 import { readFileSync } from "node:fs";
 import type { App } from "./app";
-import { badRequest, invalidType, invalidValue, missingParam } from "./errors";
+import { badRequest, invalidType, invalidValue, missingParam, notFound } from "./errors";
 import { baseHeaders, readJson, type Ctx } from "./http";
 import { newId, nowSeconds } from "./ids";
 import { resolveServingModel } from "./models";
+import { useDeployment } from "./deployments";
+
 import type { Router } from "./router";
 import type { Example } from "./dataset";
 import type { JobRecord } from "./store";
 import { countTokens, encodingFor } from "./tokens";
 import { tokenOverlap } from "../provider/evaluation/similarity";
+
+/**
+ * On Azure a fine-tuned model answers only through a deployment: `/openai/deployments/{name}/…` or v1
+ * with `model=<deployment>`. Base model names are still served directly (the emulator's shortcut).
+ */
+function deployedModel(app: App, name: string, byPath: boolean): string {
+  const deployment = useDeployment(app, name);
+  if (deployment) return deployment.model.name;
+  if (byPath || app.platform.isFineTunedName(name)) {
+    throw notFound(`The API deployment for this resource does not exist: '${name}'. A fine-tuned model is called through a deployment of it.`, "model", "DeploymentNotFound");
+  }
+  return name;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Similarity index per job
@@ -130,7 +145,7 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
     throw invalidValue(body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens", "Invalid max tokens: expected a positive integer.");
   }
   app.tick();
-  const serving = resolveServingModel(app, model);
+  const serving = resolveServingModel(app, app.platform.flavor === "azure" ? deployedModel(app, model, ctx.params.deployment !== undefined) : model);
   const lastUser = [...messages].reverse().find((m) => m.role === "user");
   const query = contentText(lastUser?.content);
 

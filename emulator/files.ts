@@ -8,7 +8,7 @@ import { FILE_PURPOSES as UPLOAD_PURPOSES, STORED_FILE_PURPOSES } from "../provi
 import type { App } from "./app";
 import { badRequest, missingParam, notFound, unknownParam } from "./errors";
 import { baseHeaders, capture, paginate, queryEnum, type Ctx } from "./http";
-import { newId, nowSeconds } from "./ids";
+import { nowSeconds } from "./ids";
 import { parseMultipart } from "./multipart";
 import type { Router } from "./router";
 import type { FileRecord, Store } from "./store";
@@ -58,7 +58,7 @@ export function addFile(
   app: App,
   fields: { filename: string; purpose: FileObject["purpose"]; bytes: number; expiresAfter?: number },
   segments: string[],
-  id = newId.file(),
+  id = app.platform.fileId(),
 ): FileRecord {
   const created = nowSeconds();
   const obj: FileObject = {
@@ -68,7 +68,7 @@ export function addFile(
     created_at: created,
     filename: fields.filename,
     purpose: fields.purpose,
-    status: "processed",
+    status: app.platform.fileStatus.processed,
     status_details: null as unknown as undefined,
   };
   const expiresAfter = fields.expiresAfter ?? (fields.purpose === "batch" ? BATCH_EXPIRY_SECONDS : undefined);
@@ -144,10 +144,12 @@ async function create(ctx: Ctx, app: App): Promise<FileObject> {
     if (extra) throw unknownParam(extra.field);
     checkFilenameForPurpose(file.filename, purpose, "file");
     const expiresAfter = checkExpiresAfter(form.fields["expires_after[anchor]"], form.fields["expires_after[seconds]"]);
-    const id = newId.file();
+    const id = app.platform.fileId();
     await rename(file.path, app.store.blobPath(id));
     temp.splice(temp.indexOf(file.path), 1);
-    return addFile(app, { filename: file.filename, purpose, bytes: file.bytes, expiresAfter }, [id], id).obj;
+    const created = addFile(app, { filename: file.filename, purpose, bytes: file.bytes, expiresAfter }, [id], id).obj;
+    // Azure answers the upload with `pending`; the file reads as processed from the next request on.
+    return { ...created, status: app.platform.fileStatus.uploaded };
   } finally {
     await Promise.all(temp.map((p) => rm(p, { force: true })));
   }

@@ -25,6 +25,8 @@ export interface Ctx {
   query: URLSearchParams;
   params: Record<string, string>;
   flavor: "openai" | "azure";
+  /** Azure's v1 routes (`/openai/v1/…`), which take no api-version. */
+  azureV1?: boolean;
   requestId: string;
   startedAt: number;
   received?: ReceivedRequest;

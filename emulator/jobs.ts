@@ -10,15 +10,15 @@ import {
   type HyperparameterRule,
   type MethodType,
 } from "../provider/api-contract";
-import { findModel, parseFineTunedId } from "../provider/models";
+import { findModel, parseFineTunedId, platformFacts } from "../provider/models";
 import { ApiError, badRequest, invalidType, invalidValue, missingParam, notFound, unknownParam } from "./errors";
 import { getFile } from "./files";
 import { ORGANIZATION_ID, ORGANIZATION_SLUG, paginate, readJson, type Ctx } from "./http";
-import { newId, nowSeconds } from "./ids";
+import { nowSeconds } from "./ids";
 import { jobOfCheckpoint } from "./models";
 import type { Router } from "./router";
 import type { JobObject, JobRecord } from "./store";
-import { addEvent, cancelJob, fineTunedName, isTerminal, pauseJob, resumeJob } from "./training";
+import { addEvent, cancelJob, isTerminal, pauseJob, resumeJob } from "./training";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -94,19 +94,21 @@ function checkFileParam(app: App, id: unknown, param: string): string {
 
 /** The base snapshot and the methods it supports, for a model name (an existing ft: model counts). */
 function resolveTrainableModel(app: App, model: string): { jobModel: string; base: string; methods: string[] } {
-  const notAvailable = () =>
-    badRequest(`Model ${model} is not available for fine-tuning or does not exist.`, "model", "model_not_available");
-  if (model.startsWith("ft:")) {
+  const notAvailable = () => app.platform.modelNotAvailable(model);
+  if (app.platform.isFineTunedName(model)) {
     const ft = app.store.models.get(model);
     const ckptJob = ft ? undefined : jobOfCheckpoint(app, model);
     const base = ft?.base ?? ckptJob?.base ?? parseFineTunedId(model);
     if ((!ft && !ckptJob) || !base) throw notAvailable();
-    const facts = findModel(base);
-    return { jobModel: model, base, methods: facts?.methods ?? ["supervised"] };
+    return { jobModel: model, base, methods: methodsOn(app, base) };
   }
   const facts = findModel(model);
   if (!facts) throw notAvailable();
-  return { jobModel: facts.id, base: facts.id, methods: facts.methods };
+  return { jobModel: facts.id, base: facts.id, methods: methodsOn(app, facts.id) };
+}
+
+function methodsOn(app: App, base: string): string[] {
+  return platformFacts(base, app.platform.flavor)?.methods ?? findModel(base)?.methods ?? ["supervised"];
 }
 
 async function create(ctx: Ctx, app: App): Promise<JobObject> {
@@ -120,8 +122,11 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
       "fine_tuning_not_available",
     );
   }
-  const known: readonly string[] = JOB_CREATE_PARAMS;
+  const closed = app.platform.closedRefusal(app.today(), app.faults.trainingClosed);
+  if (closed) throw closed;
+  const known: readonly string[] = [...JOB_CREATE_PARAMS, ...app.platform.extraJobParams];
   for (const key of Object.keys(body)) if (!known.includes(key)) throw unknownParam(key);
+  const extras = app.platform.jobExtras(body);
 
   if (body.model === undefined || body.model === null || body.model === "") throw missingParam("model");
   if (typeof body.model !== "string") throw invalidType("model", "string", body.model);
@@ -132,6 +137,7 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
     if (typeof suffix !== "string") throw invalidType("suffix", "string", suffix);
     if (suffix.length > MAX_SUFFIX_CHARS) throw invalidValue("suffix", `Invalid 'suffix': string too long. Expected a string with maximum length ${MAX_SUFFIX_CHARS}, but got a string with length ${suffix.length} instead.`);
     if (/[:\s]/.test(suffix)) throw invalidValue("suffix", "Invalid 'suffix': it may not contain ':' or whitespace.");
+    app.platform.checkSuffix(suffix);
   }
   const seed = body.seed ?? null;
   if (seed !== null && (typeof seed !== "number" || !Number.isInteger(seed))) throw invalidType("seed", "integer", seed);
@@ -181,6 +187,8 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
   }
 
   const { jobModel, base, methods } = resolveTrainableModel(app, body.model);
+  const refusal = app.platform.trainingRefusal(base, app.today());
+  if (refusal) throw refusal;
   if (!methods.includes(type)) {
     throw badRequest(`Model ${body.model} does not support the '${type}' fine-tuning method.`, "method.type", "invalid_method");
   }
@@ -192,7 +200,7 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
 
   const hp = { ...defaultHyperparameters(type), ...(methodHp ?? {}) };
   const now = Date.now();
-  const id = newId.job();
+  const id = app.platform.jobId();
   const methodObj: Record<string, unknown> = { type, [type]: { hyperparameters: hp, ...(grader ? { grader } : {}) } };
   const obj: JobObject = {
     id,
@@ -218,6 +226,7 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
     integrations,
     metadata,
     method: methodObj as unknown as JobObject["method"],
+    ...extras,
   };
   (obj as unknown as Record<string, unknown>).user_provided_suffix = suffix;
   const injectFailure = app.faults.failNextJobs > 0;
@@ -226,7 +235,7 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
     seq: app.store.nextSeq(),
     obj,
     base,
-    ftName: fineTunedName(base, ORGANIZATION_SLUG, suffix as string | null),
+    ftName: app.platform.fineTunedName(base, ORGANIZATION_SLUG, suffix as string | null),
     method: type,
     clock: { simMs: 0, wallAt: now, running: true },
     stage: "validating",

@@ -4,7 +4,8 @@
  * Stops cleanly on SIGINT/SIGTERM (state saved), then `main` resolves.
  */
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
+import { MANAGEMENT_PREFIX } from "./deployments";
 import { createProgram, numberOption, runProgram } from "../cli/program";
 import { FILES_API_LIMIT_BYTES } from "../provider/api-contract";
 import type { EmulatorOptions } from "./app";
@@ -49,6 +50,14 @@ export function declareEmulatorOptions(command: Command): Command {
       numberOption((n) => (Number.isInteger(n) && n >= 1 ? null : "must be a positive integer")),
       100,
     )
+    .option("--flavor <FLAVOR>", "the platform to play: openai, or azure (/openai/v1 and versioned routes, Azure ids and rules, Resource Manager deployments)", (v: string) => {
+      if (v !== "openai" && v !== "azure") throw new InvalidArgumentError("must be openai or azure");
+      return v;
+    }, "openai")
+    .option("--today <YYYY-MM-DD>", "the date retirement rules use (default: today); on openai, 2027-01-06 or later refuses every new job as OpenAI does", (v: string) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !Number.isFinite(Date.parse(v))) throw new InvalidArgumentError("must be a date YYYY-MM-DD");
+      return v;
+    })
     .addHelpText("after", "\nAdmin API (no auth): GET /_emulator/state, POST /_emulator/faults, POST /_emulator/reset");
 }
 
@@ -61,6 +70,8 @@ interface EmulatorFlags {
   maxFileBytes: number;
   chatLatencyMs: number;
   maxMetricEvents: number;
+  flavor: "openai" | "azure";
+  today?: string;
 }
 
 export function emulatorOptions(flags: EmulatorFlags, command: Command): EmulatorOptions {
@@ -74,6 +85,8 @@ export function emulatorOptions(flags: EmulatorFlags, command: Command): Emulato
     maxFileBytes: flags.maxFileBytes,
     chatLatencyMs: flags.chatLatencyMs,
     maxMetricEvents: flags.maxMetricEvents,
+    flavor: flags.flavor,
+    today: flags.today ?? null,
   };
 }
 
@@ -94,6 +107,9 @@ export async function serve(opts: EmulatorOptions): Promise<number> {
   const { startEmulator } = await import("./server");
   const emulator = await startEmulator(opts);
   process.stdout.write(`openai-finetune emulator listening on ${emulator.url}/v1\n`);
+  if (opts.flavor === "azure") {
+    process.stdout.write(`azure endpoint: ${emulator.url}\nmanagement endpoint: ${emulator.url}${MANAGEMENT_PREFIX}\n`);
+  }
   process.stdout.write(
     `  time scale ${opts.timeScale}; ${opts.dataDir ? `state in ${opts.dataDir}` : "state in memory"}; ` +
       `${opts.apiKey ? "API key required" : "any API key accepted"}; admin API at ${emulator.url}/_emulator/state\n`,

@@ -14,12 +14,12 @@ export const modelNotFound = (id: string, param: string | null = "model") =>
 export function fineTunedModelObject(app: App, id: string): Model | undefined {
   const rec = app.store.models.get(id);
   if (!rec) return undefined;
-  return { ...rec.obj, shutdown_date: shutdownDateOf(rec.base) };
+  return { ...rec.obj, shutdown_date: shutdownDateOf(rec.base, app.platform.flavor) };
 }
 
-/** The job whose checkpoint model this is (`ft:...:ckpt-step-N`), if any. */
+/** The job whose checkpoint model this is (`<fine-tuned model>:ckpt-step-N`), if any. */
 export function jobOfCheckpoint(app: App, id: string): JobRecord | undefined {
-  if (!id.startsWith("ft:") || !/:ckpt-step-\d+$/.test(id)) return undefined;
+  if (!/:ckpt-step-\d+$/.test(id)) return undefined;
   for (const job of app.store.jobs.values()) {
     if (job.checkpoints.some((c) => c.fine_tuned_model_checkpoint === id)) return job;
   }
@@ -32,7 +32,7 @@ export type ServingModel =
 
 /** What a model id used for sampling refers to; 404 model_not_found otherwise. */
 export function resolveServingModel(app: App, id: string): ServingModel {
-  if (baseModelObject(id)) return { kind: "base", id };
+  if (baseModelObject(id, app.platform.flavor)) return { kind: "base", id };
   const ft = app.store.models.get(id);
   if (ft) {
     const job = app.store.jobs.get(ft.jobId);
@@ -47,17 +47,17 @@ function list(_ctx: Ctx, app: App) {
   const fineTuned = [...app.store.models.values()]
     .sort((a, b) => a.seq - b.seq)
     .map((m) => fineTunedModelObject(app, m.obj.id)!);
-  return { object: "list", data: [...baseModels(), ...fineTuned] };
+  return { object: "list", data: [...baseModels(app.platform.flavor), ...fineTuned] };
 }
 
 function retrieve(ctx: Ctx, app: App): Model {
   const id = ctx.params.id!;
-  const model = baseModelObject(id) ?? fineTunedModelObject(app, id);
+  const model = baseModelObject(id, app.platform.flavor) ?? fineTunedModelObject(app, id);
   if (model) return model;
   const job = jobOfCheckpoint(app, id);
   if (job) {
     const ckpt = job.checkpoints.find((c) => c.fine_tuned_model_checkpoint === id)!;
-    return { id, object: "model", created: ckpt.created_at, owned_by: job.obj.organization_id, shutdown_date: shutdownDateOf(job.base) };
+    return { id, object: "model", created: ckpt.created_at, owned_by: job.obj.organization_id, shutdown_date: shutdownDateOf(job.base, app.platform.flavor) };
   }
   throw modelNotFound(id);
 }
@@ -66,7 +66,7 @@ function remove(ctx: Ctx, app: App) {
   const id = ctx.params.id!;
   const rec = app.store.models.get(id);
   if (!rec) {
-    if (baseModelObject(id)) {
+    if (baseModelObject(id, app.platform.flavor)) {
       throw new ApiError(
         403,
         `You are not allowed to delete the model '${id}': only fine-tuned models owned by your organization can be deleted.`,

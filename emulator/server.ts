@@ -7,6 +7,8 @@ import type { AddressInfo, Socket } from "node:net";
 import type { App, EmulatorOptions } from "./app";
 import { DEFAULT_FAULTS, handleAdmin, type AdminHost, type EmulatorState, type Faults } from "./admin";
 import { registerChat } from "./chat";
+import { MANAGEMENT_PREFIX, deploymentObject, registerDeployments, sweepDeployments } from "./deployments";
+import { platformRules, type PlatformRules } from "./platform";
 import { extractExamples, validateJobFiles } from "./dataset";
 import { ApiError, badRequest, notFound, serverError } from "./errors";
 import { getFile, registerFiles, sweepExpiredFiles } from "./files";
@@ -26,7 +28,9 @@ const SWEEP_MS = 1000;
 export class Emulator implements App, AdminHost {
   readonly store: Store;
   readonly faults: Required<Faults> = { ...DEFAULT_FAULTS };
+  readonly platform: PlatformRules;
   private readonly router = new Router();
+  private readonly management = new Router();
   private server: Server | null = null;
   private requests = { total: 0, byRoute: new Map<string, number>() };
   private injected = { injected429: 0, injected500: 0, resets: 0, droppedResponses: 0 };
@@ -39,6 +43,8 @@ export class Emulator implements App, AdminHost {
 
   constructor(readonly options: EmulatorOptions) {
     this.store = new Store(options.dataDir);
+    this.platform = platformRules(options.flavor ?? "openai");
+    if (this.platform.flavor === "azure") registerDeployments(this.management);
     registerFiles(this.router);
     registerUploads(this.router);
     registerJobs(this.router);
@@ -79,6 +85,7 @@ export class Emulator implements App, AdminHost {
       setInterval(() => {
         sweepExpiredFiles(this);
         sweepExpiredUploads(this);
+        sweepDeployments(this);
       }, SWEEP_MS),
     );
     return this.url;
@@ -105,6 +112,10 @@ export class Emulator implements App, AdminHost {
 
   // ------------------------------------------------------------------------------------------
   // App
+
+  today(): string {
+    return this.options.today ?? new Date().toISOString().slice(0, 10);
+  }
 
   tick(): void {
     const now = Date.now();
@@ -164,6 +175,7 @@ export class Emulator implements App, AdminHost {
       files: [...this.store.files.values()].sort((a, b) => a.seq - b.seq).map((r) => r.obj),
       jobs: [...this.store.jobs.values()].sort((a, b) => a.seq - b.seq).map((r) => r.obj) as EmulatorState["jobs"],
       models: [...this.store.models.values()].sort((a, b) => a.seq - b.seq).map((m) => fineTunedModelObject(this, m.obj.id)!),
+      deployments: [...this.store.deployments.values()].sort((a, b) => a.seq - b.seq).map((d) => ({ ...deploymentObject(d), lastCallAt: new Date(d.lastCallAt).toISOString() })),
       uploads: [...this.store.uploads.values()].sort((a, b) => a.seq - b.seq).map((u) => ({ ...u.obj, parts: u.parts.length })),
       requests: { total: this.requests.total, byRoute: Object.fromEntries(this.requests.byRoute) },
       log: this.store.log,
@@ -175,6 +187,8 @@ export class Emulator implements App, AdminHost {
         dataDir: this.options.dataDir,
         apiKeyRequired: this.options.apiKey !== null,
         maxFileBytes: this.options.maxFileBytes,
+        flavor: this.platform.flavor,
+        today: this.today(),
       },
       process: {
         pid: process.pid,
@@ -241,14 +255,36 @@ export class Emulator implements App, AdminHost {
     if (this.received.length > MAX_RECEIVED) this.received.splice(0, this.received.length - MAX_RECEIVED);
   }
 
+  /**
+   * Resource Manager (`--flavor azure`): any bearer token is accepted (Resource Manager takes only Entra
+   * tokens; `--api-key` is the data plane's); counted in `requests.byRoute` like the API.
+   */
+  private async handleManagement(ctx: Ctx): Promise<void> {
+    const match = this.management.match(ctx.method, ctx.path);
+    const key = match ? `${ctx.method} ${match.pattern}` : `${ctx.method} (unmatched)`;
+    this.requests.total++;
+    this.requests.byRoute.set(key, (this.requests.byRoute.get(key) ?? 0) + 1);
+    this.record(ctx);
+    const auth = ctx.req.headers.authorization;
+    if (typeof auth !== "string" || !/^bearer\s+\S+/i.test(auth)) {
+      throw new ApiError(401, "Authentication failed. The 'Authorization' header is missing.", "invalid_request_error", null, "AuthenticationFailed");
+    }
+    if (this.injectFault(ctx)) return;
+    if (!match) throw notFound(`The resource type could not be found (${ctx.method} ${ctx.path}).`, null, "InvalidResourceType");
+    ctx.params = match.params;
+    const result = await match.handler(ctx, this);
+    if (result !== undefined) sendJson(ctx, 200, result);
+  }
+
   private authenticate(ctx: Ctx): void {
     const auth = ctx.req.headers.authorization;
     let key: string | undefined;
     if (typeof auth === "string" && /^bearer\s+/i.test(auth)) key = auth.replace(/^bearer\s+/i, "").trim();
-    if (!key && ctx.flavor === "azure") {
-      const apiKey = ctx.req.headers["api-key"];
-      if (typeof apiKey === "string") key = apiKey.trim();
-    }
+    const azure = ctx.flavor === "azure" || this.platform.flavor === "azure";
+    const apiKey = ctx.req.headers["api-key"];
+    if (azure && typeof apiKey === "string" && apiKey.trim()) key = apiKey.trim();
+    // On Azure a bearer token is a Microsoft Entra token, which the emulator cannot verify: any JWT-shaped one is accepted.
+    else if (azure && key && /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(key)) return;
     if (!key) {
       throw new ApiError(
         401,
@@ -259,6 +295,9 @@ export class Emulator implements App, AdminHost {
         null,
         ctx.flavor === "azure" ? "invalid_api_key" : null,
       );
+    }
+    if (this.options.apiKey !== null && key !== this.options.apiKey && azure) {
+      throw new ApiError(401, "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.", "invalid_request_error", null, "invalid_api_key");
     }
     if (this.options.apiKey !== null && key !== this.options.apiKey) {
       const shown = key.length > 8 ? `${key.slice(0, 3)}${"*".repeat(Math.min(20, key.length - 7))}${key.slice(-4)}` : "*".repeat(key.length);
@@ -326,7 +365,15 @@ export class Emulator implements App, AdminHost {
         await handleAdmin(ctx, this);
         return;
       }
-      if (pathname === "/openai" || pathname.startsWith("/openai/")) {
+      if (this.platform.flavor === "azure" && pathname.startsWith(`${MANAGEMENT_PREFIX}/`)) {
+        await this.handleManagement(ctx);
+        return;
+      }
+      if (pathname === "/openai/v1" || pathname.startsWith("/openai/v1/")) {
+        ctx.flavor = "azure";
+        ctx.azureV1 = true;
+        ctx.path = pathname.slice("/openai".length);
+      } else if (pathname === "/openai" || pathname.startsWith("/openai/")) {
         ctx.flavor = "azure";
         ctx.path = `/v1${pathname.slice("/openai".length)}`;
       }
@@ -338,13 +385,13 @@ export class Emulator implements App, AdminHost {
         matchError = err;
       }
       const key = match
-        ? `${ctx.method} ${ctx.flavor === "azure" ? `/openai${match.pattern.slice(3)}` : match.pattern}`
+        ? `${ctx.method} ${ctx.flavor === "azure" ? `/openai${ctx.azureV1 ? match.pattern : match.pattern.slice(3)}` : match.pattern}`
         : `${ctx.method} (unmatched)`;
       this.requests.total++;
       this.requests.byRoute.set(key, (this.requests.byRoute.get(key) ?? 0) + 1);
       this.record(ctx);
       this.authenticate(ctx);
-      if (ctx.flavor === "azure" && !ctx.query.get("api-version")) {
+      if (ctx.flavor === "azure" && !ctx.azureV1 && !ctx.query.get("api-version")) {
         throw badRequest("Missing required query parameter 'api-version'.", "api-version", "missing_required_parameter");
       }
       if (this.injectFault(ctx)) return;

@@ -22,7 +22,11 @@ export type LogAction =
   | "job.failed"
   | "job.cancelled"
   | "model.created"
-  | "model.deleted";
+  | "model.deleted"
+  | "deployment.created"
+  | "deployment.updated"
+  | "deployment.deleted"
+  | "deployment.expired";
 
 export interface LogEntry {
   at: number;
@@ -101,6 +105,27 @@ export interface JobRecord {
   examplesBlob: string | null;
 }
 
+/** An Azure Resource Manager deployment (`--flavor azure`); times are wall-clock ms. */
+export interface DeploymentRecord {
+  seq: number;
+  /** The ARM resource id (lower-cased: ARM ids are case-insensitive). */
+  key: string;
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  account: string;
+  name: string;
+  sku: { name: string; capacity: number };
+  model: { format: string; name: string; version: string; source?: string };
+  createdAt: number;
+  /** When the current create or update finishes provisioning. */
+  readyAt: number;
+  updating: boolean;
+  lastCallAt: number;
+  /** Developer tier: the fixed end of its life. */
+  expiresAt: number | null;
+}
+
 export interface ModelRecord {
   seq: number;
   obj: Model;
@@ -138,6 +163,7 @@ interface Persisted {
   uploads: UploadRecord[];
   jobs: JobRecord[];
   models: ModelRecord[];
+  deployments?: DeploymentRecord[];
   log: LogEntry[];
 }
 
@@ -151,6 +177,7 @@ export class Store {
   uploads = new Map<string, UploadRecord>();
   jobs = new Map<string, JobRecord>();
   models = new Map<string, ModelRecord>();
+  deployments = new Map<string, DeploymentRecord>();
   log: LogEntry[] = [];
   private saveTimer: NodeJS.Timeout | null = null;
   private saving: Promise<void> | null = null;
@@ -218,6 +245,7 @@ export class Store {
       uploads: [...this.uploads.values()],
       jobs: [...this.jobs.values()],
       models: [...this.models.values()],
+      deployments: [...this.deployments.values()],
       log: this.log,
     };
     return JSON.stringify(data);
@@ -257,6 +285,7 @@ export class Store {
     for (const u of data.uploads) this.uploads.set(u.obj.id, u);
     for (const j of data.jobs) this.jobs.set(j.obj.id, j);
     for (const m of data.models) this.models.set(m.obj.id, m);
+    for (const d of data.deployments ?? []) this.deployments.set(d.key, d);
     this.log = data.log;
     // Multipart bodies that were being received when the previous process stopped.
     for (const name of readdirSync(this.blobDir)) {
@@ -273,6 +302,7 @@ export class Store {
     this.uploads.clear();
     this.jobs.clear();
     this.models.clear();
+    this.deployments.clear();
     this.log = [];
     this.markDirty();
   }

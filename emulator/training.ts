@@ -11,7 +11,7 @@ import type { FineTuningJobCheckpoint } from "openai/resources/fine-tuning/jobs/
 import type { App } from "./app";
 import { addFile } from "./files";
 import { ORGANIZATION_ID } from "./http";
-import { newId, nowSeconds } from "./ids";
+import { nowSeconds } from "./ids";
 import type { JobError, JobRecord, Plan } from "./store";
 
 /** Simulated durations at --time-scale 1 (a 10-example job: ~20 s in all). */
@@ -52,7 +52,7 @@ export function addEvent(
   opts: { level?: FineTuningJobEvent["level"]; type?: "message" | "metrics"; data?: unknown } = {},
 ): void {
   rec.events.push({
-    id: newId.event(),
+    id: app.platform.eventId(),
     object: "fine_tuning.job.event",
     created_at: nowSeconds(atMs),
     level: opts.level ?? "info",
@@ -204,7 +204,7 @@ function writeResultFile(app: App, rec: JobRecord): string {
     );
   }
   const text = rows.join("\n") + "\n";
-  const id = newId.file();
+  const id = app.platform.fileId();
   writeFileSync(app.store.blobPath(id), text);
   addFile(app, { filename: "step_metrics.csv", purpose: "fine-tune-results", bytes: Buffer.byteLength(text) }, [id], id);
   return id;
@@ -241,10 +241,10 @@ function succeedJob(app: App, rec: JobRecord, atMs: number): void {
 function addCheckpoint(app: App, rec: JobRecord, step: number, atMs: number): void {
   const m = metricsAt(rec, step, true);
   const ckpt: FineTuningJobCheckpoint = {
-    id: newId.checkpoint(),
+    id: app.platform.checkpointId(),
     object: "fine_tuning.job.checkpoint",
     created_at: nowSeconds(atMs),
-    fine_tuned_model_checkpoint: `${rec.ftName}:ckpt-step-${step}`,
+    fine_tuned_model_checkpoint: app.platform.checkpointModel(rec.ftName, step),
     fine_tuning_job_id: rec.obj.id,
     step_number: step,
     metrics: {
@@ -324,7 +324,3 @@ export function advanceJob(app: App, rec: JobRecord, now: number): void {
   }
 }
 
-/** Fine-tuned model name for a job: `ft:<base>:<org>:<suffix>:<id>` (empty suffix segment without one). */
-export function fineTunedName(base: string, org: string, suffix: string | null): string {
-  return `ft:${base}:${org}:${suffix ?? ""}:${newId.modelSuffix()}`;
-}

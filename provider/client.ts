@@ -5,6 +5,7 @@
  */
 import OpenAI, { AzureOpenAI } from "openai";
 import { exitWhenEngineGone } from "./engine";
+import { configureConnections, knownKeys } from "./connections";
 
 export interface ConnectionSettings {
   apiKey?: string;
@@ -95,8 +96,8 @@ export function createClient(settings = resolveSettings(), overrides: { maxRetri
 
 /** Removes the API key from any text that may reach a log, an error or state. */
 export function redact(text: string, settings = resolveSettings()): string {
-  const key = settings.apiKey;
-  return key && key.length >= 4 ? text.split(key).join("[redacted]") : text;
+  const keys = [settings.apiKey, ...knownKeys()].filter((k): k is string => !!k && k.length >= 4);
+  return keys.reduce((out, key) => out.split(key).join("[redacted]"), text);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -106,5 +107,6 @@ function nonEmpty(value: string | undefined): string | undefined {
 /** The dynamic provider's `configure`: runs once per provider process with the stack's decrypted config. */
 export async function configureProvider(req: { config: ConfigSource }): Promise<void> {
   configureFromStack(req.config);
+  configureConnections(req.config);
   exitWhenEngineGone();
 }

@@ -52,7 +52,7 @@ export function trainingAvailability(baseModel: string, platform: Platform, on: 
 /** The methods a base (root-traced) supports on a platform, or undefined when the base is not listed. */
 export function methodsOn(baseModel: string, platform: Platform): string[] | undefined {
   return platformFacts(baseModel, platform)?.methods;
-
+}
 
 /** How far ahead a base model's retirement is worth a warning at every preview. */
 export const RETIREMENT_WARNING_DAYS = 90;

@@ -4,7 +4,7 @@
 // language host (which cannot be built here: see the README). Output is the CLI's own.
 //
 //   node scripts/pulumi-run.js <up|preview|refresh|destroy> --stack NAME [--expect-no-changes]
-//                              [--clear-pending-creates] [--log-verbosity N]
+//                              [--clear-pending-creates] [--run-program] [--log-verbosity N]
 //
 // `preview` ends with a line `STEPS {"<resource name>": ["create"|"update"|"replace"|…]}`.
 // Expects PATH to hold the pulumi CLI (npm run ensure-pulumi) and the backend/passphrase in the env.
@@ -14,12 +14,13 @@ const path = require("node:path");
 
 function parseArgs(argv) {
   const [op, ...rest] = argv;
-  const opts = { op, stack: undefined, expectNoChanges: false, clearPendingCreates: false, logVerbosity: undefined };
+  const opts = { op, stack: undefined, expectNoChanges: false, clearPendingCreates: false, runProgram: false, logVerbosity: undefined };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === "--stack") opts.stack = rest[++i];
     else if (arg === "--expect-no-changes") opts.expectNoChanges = true;
     else if (arg === "--clear-pending-creates") opts.clearPendingCreates = true;
+    else if (arg === "--run-program") opts.runProgram = true;
     else if (arg === "--log-verbosity") opts.logVerbosity = Number(rest[++i]);
     else throw new Error(`unknown argument ${arg}`);
   }
@@ -67,8 +68,10 @@ async function main() {
     await stack.preview({ ...common, expectNoChanges: opts.expectNoChanges, onEvent });
     process.stdout.write(`\nSTEPS ${JSON.stringify(steps)}\n`);
   }
-  if (opts.op === "refresh") await stack.refresh({ ...common, clearPendingCreates: opts.clearPendingCreates, expectNoChanges: opts.expectNoChanges });
-  if (opts.op === "destroy") await stack.destroy({ ...common });
+  // --run-program: the program registers its providers anew, so they get the stack's current config.
+  const runProgram = opts.runProgram ? { runProgram: true } : {};
+  if (opts.op === "refresh") await stack.refresh({ ...common, ...runProgram, clearPendingCreates: opts.clearPendingCreates, expectNoChanges: opts.expectNoChanges });
+  if (opts.op === "destroy") await stack.destroy({ ...common, ...runProgram });
 }
 
 main().catch((err) => {

@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   // --- file and encoding ---
   empty_file: "the file has no examples at all",
   too_few_examples: "fewer than 10 examples (the API's minimum)",
-  bom: "the file starts with a byte order mark (UTF-8 BOM, or UTF-16/32: the file must be UTF-8 without BOM)",
+  bom: "the file starts with a UTF-16/32 byte order mark: the file must be UTF-8 (a UTF-8 BOM is accepted)",
   invalid_utf8: "the line has bytes that are not valid UTF-8",
   line_too_long: "the line is longer than the reader accepts (maxLineBytes)",
   mixed_formats: "the line is in another format than the file's (detected from its first valid line)",

@@ -61,7 +61,8 @@ export interface BomVerdict {
 /** The one place that decides what a byte order mark at the start of a dataset means. */
 export function bomVerdict(first: Uint8Array): BomVerdict {
   const bom = bomOf(first);
-  if (bom === "utf8") return { skip: 3, fatal: false, message: "the file starts with a UTF-8 byte order mark (EF BB BF); remove it" };
+  // A UTF-8 mark is accepted on every platform (Azure's docs ask for one); it is skipped, and still hashed.
+  if (bom === "utf8") return { skip: 3, fatal: false, message: null };
   if (bom) return { skip: 0, fatal: true, message: `the file is ${bom.toUpperCase()} (byte order mark found): training files must be UTF-8` };
   return { skip: 0, fatal: false, message: null };
 }

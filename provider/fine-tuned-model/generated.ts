@@ -6,8 +6,12 @@ import type { Hyperparameters, Method, WandbIntegration } from "./types";
 
 /** The arguments of a FineTunedModel: a fine-tuning job declared as infrastructure, trained once per set of defining inputs. */
 export interface FineTunedModelArgs {
-  /** The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing `ft:` model. A change retrains. */
+  /** The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing fine-tuned model (`ft:…` on OpenAI, `<base>.ft-…` on Azure). A change retrains. */
   baseModel: pulumi.Input<string>;
+  /** The name of a connection in the stack config `openai-finetune:connections` (never a key); default: the `openai:*` config and the environment. A change retrains. */
+  connection?: pulumi.Input<string>;
+  /** Azure OpenAI training tier: standard (default), globalstandard or developer. Ignored on OpenAI. A change retrains. */
+  trainingType?: pulumi.Input<"standard" | "globalstandard" | "developer">;
   /** The training data: a TrainingFile (its preview-time validation and cost estimate come along) or a file id. A change retrains. */
   trainingFile: TrainingFile | pulumi.Input<string>;
   /** Held-out data for validation loss: a TrainingFile or a file id. A change retrains. */
@@ -42,7 +46,7 @@ export interface FineTunedModelArgs {
 
 /** The outputs of a FineTunedModel, as its declaration lists them; the resource class extends this. */
 export abstract class FineTunedModelResource extends dynamic.Resource {
-  /** The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing `ft:` model. */
+  /** The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing fine-tuned model (`ft:…` on OpenAI, `<base>.ft-…` on Azure). */
   declare readonly baseModel: pulumi.Output<string>;
   /** The training file id. */
   declare readonly trainingFile: pulumi.Output<string>;

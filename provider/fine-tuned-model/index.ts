@@ -22,6 +22,8 @@ export class FineTunedModel extends FineTunedModelResource {
       name,
       withOutputPlaceholders(fineTunedModelDeclaration, {
         baseModel: args.baseModel,
+        connection: args.connection ?? training.connection,
+        trainingType: args.trainingType,
         trainingFile: training.id,
         trainingFileHash: training.hash,
         trainingDataset: training.dataset,
@@ -51,8 +53,8 @@ export class FineTunedModel extends FineTunedModelResource {
 
 /** A TrainingFile brings its id, its content hash (lineage) and its local source (preview-time estimate). */
 function fileInputs(file: TrainingFile | pulumi.Input<string> | undefined) {
-  if (file instanceof TrainingFile) return { id: file.id, hash: file.contentHash, dataset: file.source };
-  return { id: file, hash: undefined, dataset: undefined };
+  if (file instanceof TrainingFile) return { id: file.id, hash: file.contentHash, dataset: file.source, connection: file.connectionName };
+  return { id: file, hash: undefined, dataset: undefined, connection: undefined };
 }
 
 /** The model's cap as its TrainingFile checks it before the upload: method and epochs as the job gets them. */

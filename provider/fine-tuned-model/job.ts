@@ -65,8 +65,11 @@ export function datasetMetadata(inputs: FineTunedModelInputs): Record<string, st
   return inputs.trainingFileHash && room ? { [DATASET_KEY]: inputs.trainingFileHash } : {};
 }
 
-export function jobParams(inputs: FineTunedModelInputs): JobCreateParams {
+/** Azure's training tier rides along in the body (standard unless given); OpenAI gets none. */
+export function jobParams(inputs: FineTunedModelInputs, platform: "openai" | "azure" = "openai"): JobCreateParams {
+  const azure = platform === "azure" ? { trainingType: inputs.trainingType ?? "standard" } : {};
   return {
+    ...azure,
     model: inputs.baseModel,
     training_file: inputs.trainingFile,
     validation_file: inputs.validationFile,
@@ -90,13 +93,13 @@ export function inputsFromJob(job: FineTuningJob): Partial<FineTunedModelInputs>
     trainingFile: job.training_file,
     validationFile: job.validation_file ?? undefined,
     method,
-    suffix: suffixOf(job.fine_tuned_model),
+    suffix: (job as { user_provided_suffix?: string | null }).user_provided_suffix ?? suffixOf(job.fine_tuned_model),
     seed: job.seed,
     metadata: Object.keys(userMetadata).length > 0 ? userMetadata : undefined,
   };
 }
 
-/** `ft:<base>:<org>:<suffix>:<id>`: the suffix is the fourth part, empty when none was given. */
+/** `ft:<base>:<org>:<suffix>:<id>`: the suffix is the fourth part, empty when none was given. Azure ids hold no suffix. */
 function suffixOf(model: string | null): string | undefined {
   const parts = model?.split(":") ?? [];
   return parts.length >= 5 && parts[3] ? parts[3] : undefined;

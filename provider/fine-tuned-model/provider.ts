@@ -7,18 +7,21 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import OpenAI from "openai";
 import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
 import { reportedOnce } from "../report-once";
-import { configureProvider, createClient, missingCredentials } from "../client";
-import { now } from "../clock";
+import { configureProvider } from "../client";
+import { clientOf, platformOf, withConnection, resolveConnection, type Connection } from "../connections";
 import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
 import { info, warn } from "../log";
-import { findModel } from "../models";
+import { platformFacts, rootBaseOf, type Platform } from "../models";
 import { capRefusal } from "../cost-cap";
 import { describeEstimate, preflight } from "../preflight";
+import { RETIREMENT_WARNING_DAYS, trainingAvailability } from "../retirement";
+import { now } from "../clock";
 import { findOrCreate } from "../retry";
-import { canonicalJson, checkInputs, containsUnknown, diffInputs, echoInputs, withStateVersions, type CheckedInputs } from "../schema";
+import { canonicalJson, checkInputs, containsUnknown, diffInputs, echoInputs, replacingFields, withStateVersions, type CheckedInputs } from "../schema";
 import { warnIfRetiring } from "../retirement";
 import { datasetHashOfJob, ownerOfJob, shutdownDateOf } from "../lineage";
 import { describeStack, parseOwner, servingStacks } from "../serving";
+import { checkConnectionInput } from "../check-connection";
 import { effectiveMethod, epochsOf, inputsFromJob, jobParams, outputsFromJob, ownerMetadata } from "./job";
 import { MAX_USER_METADATA_KEYS, OWNER_KEY, fineTunedModelDeclaration, fineTunedModelSchema, type FineTunedModelInputs, type FineTunedModelOutputs } from "./schema";
 import { verifyBaseModel, wouldTrain } from "./verify";
@@ -30,10 +33,12 @@ type Props = Record<string, unknown>;
 async function check(olds: Props | undefined, news: Props): Promise<dynamic.CheckResult> {
   const checked = checkInputs(fineTunedModelSchema, news);
   const { inputs } = checked;
-  const failures = checked.failures.length > 0 ? checked.failures : [...crossFieldFailures(checked), ...metadataFailures(olds, checked)];
+  if (checked.failures.length > 0) return { inputs, failures: checked.failures };
+  const connection = checkConnectionInput(inputs.connection, checked.unknown.has("connection"));
+  if (connection.failure) return { inputs, failures: [connection.failure] };
+  const platform = connection.value ? platformOf(connection.value) : undefined;
+  const failures = [...crossFieldFailures(checked, platform), ...availabilityFailures(olds ?? {}, checked, platform), ...metadataFailures(olds, checked)];
   if (failures.length > 0) return { inputs, failures };
-  const credentials = missingCredentials();
-  if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };
   const estimate = await estimateCost(checked);
   // A cap refused for want of a price may come from a mistyped base model: saying so first helps more.
   if (estimate.failure && !estimate.priceUnknown) return { inputs, failures: [estimate.failure] };
@@ -48,16 +53,20 @@ async function verifyIfTraining(olds: Props | undefined, news: Props, { inputs, 
   return verifyBaseModel(resourceName(inputs), inputs);
 }
 
-function crossFieldFailures({ inputs, unknown }: CheckedInputs<FineTunedModelInputs>): dynamic.CheckFailure[] {
+function crossFieldFailures({ inputs, unknown }: CheckedInputs<FineTunedModelInputs>, platform: Platform | undefined): dynamic.CheckFailure[] {
   const failures: dynamic.CheckFailure[] = [];
   if (inputs.method && inputs.hyperparameters) {
     failures.push({ property: "hyperparameters", reason: "give hyperparameters either in `method.hyperparameters` or at the top level, not both" });
   }
-  const facts = unknown.has("baseModel") ? undefined : findModel(inputs.baseModel);
+  // A fine-tuned base is traced to its root: DPO on a gpt-4o-mini fine-tune is refused here, not after paying for the first model.
+  const facts = unknown.has("baseModel") || !platform ? undefined : platformFacts(inputs.baseModel, platform);
   const method = unknown.has("method") ? undefined : effectiveMethod(inputs).type;
-  if (facts && method && !facts.methods.includes(method)) {
-    failures.push({ property: "method", reason: `${inputs.baseModel} does not support ${method} fine-tuning (it supports: ${facts.methods.join(", ")})` });
+  if (facts?.methods && method && !facts.methods.includes(method)) {
+    const root = rootBaseOf(inputs.baseModel);
+    const named = root === inputs.baseModel ? inputs.baseModel : `${inputs.baseModel} (a fine-tune of ${root})`;
+    failures.push({ property: "method", reason: `${named} does not support ${method} fine-tuning on ${platform === "azure" ? "Azure OpenAI" : "OpenAI"} (it supports: ${facts.methods.join(", ")})` });
   }
+  if (platform === "azure" && inputs.suffix?.includes(".")) failures.push({ property: "suffix", reason: "Azure OpenAI refuses dots in a suffix" });
   return failures;
 }
 
@@ -68,6 +77,24 @@ function metadataFailures(olds: Props | undefined, { inputs, unknown }: CheckedI
   const kept = olds?.jobId !== undefined && canonicalJson(olds.metadata) === canonicalJson(inputs.metadata);
   if (kept) return [];
   return [{ property: "metadata", reason: `at most ${MAX_USER_METADATA_KEYS} keys (the API allows 16; the provider uses 3: pulumi_owner, pulumi_inputs, pulumi_dataset), not ${keys}` }];
+}
+
+/**
+ * Training would start (a new resource, or a change that retrains) on a retired base or on a platform
+ * past its cutoff: refused here, from the model facts and the clock, with no API call.
+ */
+function availabilityFailures(olds: Props, { inputs, unknown }: CheckedInputs<FineTunedModelInputs>, platform: Platform | undefined): dynamic.CheckFailure[] {
+  if (!platform || inputs.importJobId || unknown.has("baseModel") || !startsTraining(olds, inputs, unknown)) return [];
+  const { refusal, warnings } = trainingAvailability(inputs.baseModel, platform);
+  const label = resourceName(inputs);
+  for (const w of warnings) warn(`${label}: ${w}`);
+  return refusal ? [{ property: "baseModel", reason: `${label}: ${refusal}` }] : [];
+}
+
+function startsTraining(olds: Props, inputs: FineTunedModelInputs, unknown: Set<string>): boolean {
+  if (olds.baseModel === undefined) return true;
+  const echoed = echoInputs(fineTunedModelSchema, inputs);
+  return replacingFields(fineTunedModelSchema).some((key) => unknown.has(key) || canonicalJson(olds[key]) !== canonicalJson(echoed[key]));
 }
 
 /** Prices the dataset for this model and method: arithmetic on its scan, cached by hash when its TrainingFile was checked. */
@@ -127,14 +154,15 @@ const NEXT_TRAINING_KEYS = ["metadata", "integrations"] as const;
 
 async function create(news: Props): Promise<dynamic.CreateResult> {
   const inputs = fineTunedModelSchema.parse(news);
-  const client = createClient();
+  const connection = resolveConnection(inputs.connection);
+  const client = clientOf(connection);
   if (inputs.importJobId) return adopt(client, inputs, inputs.importJobId, news.__provider);
   const label = resourceName(inputs);
   const { value: job, created } = await findOrCreate({
     what: `${label}: creating the fine-tuning job`,
     noun: "job",
     find: () => findAdoptableJob(client, inputs),
-    create: () => client.fineTuning.jobs.create(jobParams(inputs), { maxRetries: 0 }).catch(explainRefusal),
+    create: () => client.fineTuning.jobs.create(jobParams(inputs, platformOf(connection)), { maxRetries: 0 }).catch((err) => explainRefusal(err, connection)),
   });
   info(created ? `${label}: created fine-tuning job ${job.id}` : `${label}: found job ${job.id} (${job.status}) for these inputs; adopting it instead of creating another`);
   // A job found again (an interrupted `up`) showed its history then; a new one shows it all.
@@ -231,13 +259,15 @@ async function modelExists(client: OpenAI, model: string | null): Promise<boolea
 }
 
 /** OpenAI stops accepting new fine-tuning jobs on 2027-01-06; say so plainly when that is the refusal. */
-function explainRefusal(err: unknown): never {
-  if (err instanceof OpenAI.PermissionDeniedError) {
+function explainRefusal(err: unknown, connection: Connection): never {
+  if (err instanceof OpenAI.PermissionDeniedError && connection.kind === "openai") {
     throw new Error(
       `${describeApiError("OpenAI refused to create a fine-tuning job", err)}. This organisation cannot start new fine-tuning jobs ` +
-        "(OpenAI stops accepting them on 2027-01-06). Existing fine-tuned models stay managed: refresh, import and destroy keep working.",
+        "(OpenAI accepts none from 2027-01-06 on): train on Azure OpenAI instead, by giving the resource `connection` naming an Azure connection " +
+        "(README, \"Moving off OpenAI fine-tuning\"). Existing fine-tuned models stay managed: refresh, import and destroy keep working.",
     );
   }
+  if (err instanceof OpenAI.APIError) throw wrapApiError(`${connection.kind === "azure" ? "Azure OpenAI" : "The API"} refused to create a fine-tuning job`, err);
   throw err;
 }
 
@@ -275,7 +305,9 @@ function waitFailure(label: string, jobId: string, err: unknown): Error {
 
 async function describeJob(client: OpenAI, inputs: FineTunedModelInputs, job: FineTuningJob): Promise<FineTunedModelOutputs> {
   const checkpoints = job.status === SUCCEEDED ? (await client.fineTuning.jobs.checkpoints.list(job.id, { limit: 10 })).data : [];
-  return outputsFromJob(inputs, job, checkpoints, await shutdownDateOf(client, inputs.baseModel));
+  // The API's own date first; the model facts of the resource's platform when the API gives none.
+  const known = platformFacts(inputs.baseModel, platformOf(resolveConnection(inputs.connection)))?.shutdownDate ?? null;
+  return outputsFromJob(inputs, job, checkpoints, (await shutdownDateOf(client, inputs.baseModel)) ?? known);
 }
 
 
@@ -284,7 +316,10 @@ async function describeJob(client: OpenAI, inputs: FineTunedModelInputs, job: Fi
  * `modelDeleted`, which diff turns into a retrain. Import by job id: inputs read from the job.
  */
 async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> {
-  const client = createClient();
+  return withConnection(props.connection as string | undefined, "refresh", (client) => readWith(client, id, props));
+}
+
+async function readWith(client: OpenAI, id: string, props: Props): Promise<dynamic.ReadResult> {
   let job: FineTuningJob;
   try {
     job = await client.fineTuning.jobs.retrieve(id);
@@ -295,14 +330,14 @@ async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> 
   const modelDeleted = job.status === SUCCEEDED && !(await modelExists(client, job.fine_tuned_model));
   const imported = props.baseModel === undefined;
   if (modelDeleted && imported) throw new Error(`job ${id} succeeded but its model ${job.fine_tuned_model} was deleted: nothing to import`);
-  const inputs = imported ? importedInputs(id, job) : fineTunedModelSchema.parse(props);
+  const inputs = imported ? importedInputs(id, job, props.connection as string | undefined) : fineTunedModelSchema.parse(props);
   const outs = { ...(await describeJob(client, inputs, job)), ...estimatesOf(props), ...(modelDeleted ? { modelDeleted } : {}) };
   if (modelDeleted) warn(`${resourceName(inputs)}: model ${job.fine_tuned_model} was deleted outside Pulumi; the next \`pulumi up\` trains it again`);
   return { id, props: outs, inputs: imported ? echoInputs(fineTunedModelSchema, inputs) : undefined };
 }
 
-function importedInputs(id: string, job: FineTuningJob): FineTunedModelInputs {
-  return fineTunedModelSchema.parse({ ...inputsFromJob(job), owner: `imported/${id}` });
+function importedInputs(id: string, job: FineTuningJob, connection: string | undefined): FineTunedModelInputs {
+  return fineTunedModelSchema.parse({ ...inputsFromJob(job), owner: `imported/${id}`, connection });
 }
 
 /** Kept from state: a refresh has no dataset to estimate from. Absent stays absent (the engine refuses undefined). */
@@ -319,7 +354,7 @@ async function update(id: string, olds: Props, news: Props): Promise<dynamic.Upd
   const inputs = fineTunedModelSchema.parse(news);
   const label = resourceName(inputs);
   if (olds.status !== SUCCEEDED) {
-    const client = createClient();
+    const client = clientOf(resolveConnection(inputs.connection));
     info(`${label}: resuming the wait for job ${id}`);
     const job = await client.fineTuning.jobs.retrieve(id).catch((err) => {
       throw wrapApiError(`${label}: reading job ${id}`, err);
@@ -336,7 +371,10 @@ async function update(id: string, olds: Props, news: Props): Promise<dynamic.Upd
 
 /** Cancels a job still training, then deletes the model (unless kept) and the job's result files. */
 async function remove(id: string, props: Props): Promise<void> {
-  const client = createClient();
+  await withConnection(props.connection as string | undefined, "destroy", (client) => removeWith(client, id, props));
+}
+
+async function removeWith(client: OpenAI, id: string, props: Props): Promise<void> {
   const keepModel = props.deleteModelOnDestroy === false;
   let job: FineTuningJob;
   try {

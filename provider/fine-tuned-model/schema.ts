@@ -81,11 +81,23 @@ const fileId = z.string().min(1, "must not be empty");
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest");
 const localDataset = z.object({ path: z.string().optional(), content: z.string().optional() });
 
+/** Azure OpenAI's training tiers; sent as `trainingType` on Azure connections only. */
+export const TRAINING_TYPES = ["standard", "globalstandard", "developer"] as const;
+
 export const fineTunedModelSchema = z.object({
   baseModel: field(z.string().min(1, "must name a base model"), {
     onChange: "replace",
     output: true,
-    description: "The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing `ft:` model.",
+    description: "The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing fine-tuned model (`ft:…` on OpenAI, `<base>.ft-…` on Azure).",
+  }),
+  connection: field(z.string().min(1, "must name a connection").optional(), {
+    // Another connection is another platform or resource: the model is trained there anew.
+    onChange: "replace",
+    description: "The name of a connection in the stack config `openai-finetune:connections` (never a key); default: the `openai:*` config and the environment.",
+  }),
+  trainingType: field(z.enum(TRAINING_TYPES).optional(), {
+    onChange: "replace",
+    description: "Azure OpenAI training tier: standard (default), globalstandard or developer. Ignored on OpenAI.",
   }),
   trainingFile: field(fileId, {
     onChange: "replace",
@@ -127,7 +139,7 @@ export const fineTunedModelSchema = z.object({
     description: "Supervised hyperparameters; shorthand for `method: { type: \"supervised\", hyperparameters }`.",
   }),
   suffix: field(
-    z.string().min(1).max(MAX_SUFFIX_CHARS, `the API allows at most ${MAX_SUFFIX_CHARS} characters`).regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, - and _ only").optional(),
+    z.string().min(1).max(MAX_SUFFIX_CHARS, `the API allows at most ${MAX_SUFFIX_CHARS} characters`).regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, - and _ only (no dots: Azure refuses them)").optional(),
     { onChange: "replace", description: "Up to 64 characters (letters, digits, `-`, `_`) in the model's name." },
   ),
   seed: field(z.number().int().min(SEED_RANGE.min).max(SEED_RANGE.max).optional(), { onChange: "replace", description: "Training seed, for reproducibility." }),

@@ -6,10 +6,10 @@
  */
 import OpenAI from "openai";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { createClient } from "../client";
+import { clientOf, resolveConnection } from "../connections";
 import { describeApiError } from "../errors";
 import { warn } from "../log";
-import { findModel, listModels } from "../models";
+import { findModel, listModels, parseFineTunedId } from "../models";
 import { diffInputs } from "../schema";
 import { fineTunedModelSchema, type FineTunedModelInputs } from "./schema";
 
@@ -27,12 +27,12 @@ export async function verifyBaseModel(label: string, inputs: FineTunedModelInput
   const model = inputs.baseModel;
   const what = `${label}: checking the API key and base model ${model} before training`;
   try {
-    await createClient(undefined, { maxRetries: CHECK_RETRIES }).models.retrieve(model);
+    await clientOf(resolveConnection(inputs.connection), { maxRetries: CHECK_RETRIES }).models.retrieve(model);
   } catch (err) {
     return { property: refusedProperty(err), reason: refusalReason(what, model, err) };
   }
   // With a local dataset the estimate already warns that the model is unknown (and has no price).
-  if (!inputs.trainingDataset && !findModel(model) && !model.startsWith("ft:")) {
+  if (!inputs.trainingDataset && !findModel(model) && parseFineTunedId(model) === undefined) {
     warn(`${label}: ${model} is served by the endpoint but is not in this package's model facts: no price, token limit or method support is known for it`);
   }
   return undefined;

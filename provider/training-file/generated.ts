@@ -9,6 +9,8 @@ export interface TrainingFileArgs {
   path?: pulumi.Input<string>;
   /** The dataset inline as a string, instead of `path` (small datasets, tests). Kept encrypted in state. */
   content?: pulumi.Input<string>;
+  /** The name of a connection in the stack config `openai-finetune:connections` (never a key); default: the `openai:*` config and the environment. A change uploads a new file (and retrains the models trained on it). */
+  connection?: pulumi.Input<string>;
   /** The Files API purpose. Only fine-tune datasets are validated. Default `"fine-tune"`. A change uploads a new file (and retrains the models trained on it). */
   purpose?: pulumi.Input<FilePurpose>;
   /** The name shown in the API (the content hash is added to it). Defaults to the file's own name. */

@@ -21,6 +21,8 @@ export class TrainingFile extends TrainingFileResource {
   readonly source: { path?: pulumi.Input<string>; content?: pulumi.Input<string> };
   /** The cost caps of the FineTunedModels declared on this file, checked before it is uploaded. */
   readonly costCaps: CostCapGate;
+  /** The connection given, passed on to the FineTunedModels trained on this file. */
+  readonly connectionName: pulumi.Input<string> | undefined;
 
   constructor(name: string, args: TrainingFileArgs, opts?: pulumi.CustomResourceOptions) {
     const costCaps = new CostCapGate();
@@ -35,6 +37,7 @@ export class TrainingFile extends TrainingFileResource {
         path,
         content,
         purpose: args.purpose,
+        connection: args.connection,
         filename: args.filename,
         uploadPartThresholdBytes: args.uploadPartThresholdBytes,
         validate: args.validate,
@@ -49,6 +52,7 @@ export class TrainingFile extends TrainingFileResource {
     );
     this.source = { path, content };
     this.costCaps = costCaps;
+    this.connectionName = args.connection;
   }
 }
 

@@ -2,24 +2,28 @@
 import { access, constants } from "node:fs/promises";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { reportedOnce } from "../report-once";
-import { configureProvider, createClient, missingCredentials } from "../client";
+import { stat } from "node:fs/promises";
+import type OpenAI from "openai";
+import { configureProvider } from "../client";
+import { checkConnectionInput } from "../check-connection";
+import { clientOf, resolveConnection, withConnection, type Connection } from "../connections";
 import { deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
 import { info } from "../log";
 import { dependentCapRefusals } from "../cost-cap";
 import { hashFileContent } from "../lineage";
 import { preflight } from "../preflight";
 import { checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
-import { trainingFileDeclaration, trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
+import { FILES_API_LIMIT_BYTES, trainingFileDeclaration, trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
 import { bytesOf, hashInUploadName, ownerTagInUploadName, ownerTagOf, upload, uploadName, waitUntilProcessed } from "./upload";
 import type { FileObject } from "openai/resources/files";
 
 async function check(_olds: unknown, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
   const { inputs, unknown, failures } = checkInputs(trainingFileSchema, news);
   if (failures.length > 0) return { inputs, failures };
-  const credentials = missingCredentials();
-  if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };
+  const connection = checkConnectionInput(inputs.connection, unknown.has("connection"));
+  if (connection.failure) return { inputs, failures: [connection.failure] };
   if (unknown.has("path") || unknown.has("content")) return { inputs };
-  const sourceFailure = await checkSource(inputs);
+  const sourceFailure = (await checkSource(inputs)) ?? (await checkSize(inputs, connection.value));
   if (sourceFailure) return { inputs, failures: [sourceFailure] };
   if (inputs.purpose !== "fine-tune" || !inputs.validate) return { inputs };
   const label = inputs.path ?? "inline dataset";
@@ -59,19 +63,31 @@ async function checkSource(inputs: TrainingFileInputs): Promise<dynamic.CheckFai
   return undefined;
 }
 
+/** Azure has no Uploads API: its Files API takes up to 512 MB, larger files are imported from Blob storage. */
+async function checkSize(inputs: TrainingFileInputs, connection: Connection | undefined): Promise<dynamic.CheckFailure | undefined> {
+  if (connection?.kind !== "azure" || inputs.importFileId) return undefined;
+  const size = inputs.path !== undefined ? (await stat(inputs.path)).size : Buffer.byteLength(inputs.content ?? "");
+  if (size <= FILES_API_LIMIT_BYTES) return undefined;
+  return {
+    property: inputs.path !== undefined ? "path" : "content",
+    reason: `${inputs.path ?? "inline dataset"} is ${size} bytes; Azure OpenAI's Files API takes at most ${FILES_API_LIMIT_BYTES} (512 MB): split the dataset, or import it from Azure Blob storage and give its id as importFileId`,
+  };
+}
+
 async function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.DiffResult> {
   return diffInputs(trainingFileSchema, olds, news);
 }
 
 async function create(news: Record<string, unknown>): Promise<dynamic.CreateResult> {
   const inputs = trainingFileSchema.parse(news);
-  const client = createClient();
+  const connection = resolveConnection(inputs.connection);
+  const client = clientOf(connection);
   if (inputs.importFileId) return adopt(client, inputs, inputs.importFileId);
   await refuseOverCaps(inputs);
   const name = uploadName(inputs);
   // The upload hashes what it sends and refuses bytes other than the previewed ones (nothing is created then).
   const bytes = await bytesOf(inputs);
-  const req = { bytes, name, purpose: inputs.purpose, partThreshold: inputs.uploadPartThresholdBytes, sha256: inputs.contentHash ?? "", label: inputs.path ?? "inline dataset" };
+  const req = { bytes, name, purpose: inputs.purpose, partThreshold: connection.kind === "azure" ? Infinity : inputs.uploadPartThresholdBytes, sha256: inputs.contentHash ?? "", label: inputs.path ?? "inline dataset" };
   const { value, created } = await upload(client, req);
   if (!created) info(`${name}: already uploaded as ${value.id}; adopting it instead of uploading again`);
   const file = await waitUntilProcessed(client, value).catch((err) => {
@@ -81,7 +97,7 @@ async function create(news: Record<string, unknown>): Promise<dynamic.CreateResu
 }
 
 /** Import, done by the provider (Pulumi's `import` option cannot reach a dynamic provider): the bytes must match. */
-async function adopt(client: ReturnType<typeof createClient>, inputs: TrainingFileInputs, fileId: string): Promise<dynamic.CreateResult> {
+async function adopt(client: OpenAI, inputs: TrainingFileInputs, fileId: string): Promise<dynamic.CreateResult> {
   const file = await client.files.retrieve(fileId).catch((err) => {
     throw wrapApiError(`reading file ${fileId} to import it`, err);
   });
@@ -113,7 +129,10 @@ function outputs(inputs: TrainingFileInputs, file: FileObject): TrainingFileOutp
 
 /** Refresh: reports a file deleted outside Pulumi as gone. Import: recovers the content hash. */
 async function read(id: string, props?: Record<string, unknown>): Promise<dynamic.ReadResult> {
-  const client = createClient();
+  return withConnection(props?.connection as string | undefined, "refresh", (client) => readWith(client, id, props));
+}
+
+async function readWith(client: OpenAI, id: string, props?: Record<string, unknown>): Promise<dynamic.ReadResult> {
   let file: FileObject;
   try {
     file = await client.files.retrieve(id);
@@ -151,8 +170,7 @@ async function remove(id: string, props: Record<string, unknown> = {}): Promise<
     info(`kept file ${id}: it was imported read-only (another resource uploaded it)`);
     return;
   }
-  const client = createClient();
-  await deleteIgnoringMissing(() => client.files.delete(id), `file ${id}`);
+  await withConnection(props.connection as string | undefined, "destroy", (client) => deleteIgnoringMissing(() => client.files.delete(id), `file ${id}`));
 }
 
 export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(trainingFileDeclaration, {

@@ -24,6 +24,10 @@ export const trainingFileSchema = z.object({
     output: { description: "sha256 (hex) of the dataset's exact bytes, computed when the program runs: new bytes, new file, and the models trained on it retrain.", type: "string" },
     description: "sha256 of the exact bytes, computed by the resource class when the program runs, so a preview already knows.",
   }),
+  connection: field(z.string().min(1, "must name a connection").optional(), {
+    onChange: "replace",
+    description: "The name of a connection in the stack config `openai-finetune:connections` (never a key); default: the `openai:*` config and the environment.",
+  }),
   purpose: field(z.enum(FILE_PURPOSES).default("fine-tune"), {
     onChange: "replace",
     output: true,

@@ -245,15 +245,18 @@ async function uploadPart(client: OpenAI, uploadId: string, bytes: Bytes, name: 
   }
 }
 
+/** Not processed yet: OpenAI's `uploaded`, Azure's `pending`/`running` (older Azure API versions: `notRunning`). */
+const IN_PROGRESS = new Set(["uploaded", "pending", "running", "notRunning"]);
+
 /** Fine-tuning jobs accept a file only once the API has processed it. */
 export async function waitUntilProcessed(client: OpenAI, file: FileObject, timeoutMs = 30 * 60_000): Promise<FileObject> {
   const deadline = Date.now() + timeoutMs;
   let current = file;
-  for (let delay = 500; current.status === "uploaded"; delay = Math.min(delay * 2, 5_000)) {
+  for (let delay = 500; IN_PROGRESS.has(current.status as string); delay = Math.min(delay * 2, 5_000)) {
     if (Date.now() > deadline) throw new Error(`file ${file.id} was still not processed after ${timeoutMs / 60_000} minutes`);
     await sleep(delay);
     current = await client.files.retrieve(file.id);
   }
-  if (current.status === "error") throw new Error(`the API could not process file ${file.id}: ${current.status_details ?? "no details"}`);
+  if (current.status === "error" || (current.status as string) === "failed") throw new Error(`the API could not process file ${file.id}: ${current.status_details ?? "no details"}`);
   return current;
 }

@@ -19,6 +19,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra CLI arguments (e.g. `--max-file-bytes`). */
   args?: string[];
+  /** `--flavor`: the platform the emulator plays (default openai). */
+  flavor?: "openai" | "azure";
 }
 
 export interface RunningEmulator {
@@ -26,6 +28,9 @@ export interface RunningEmulator {
   url: string;
   /** url + "/v1" */
   baseURL: string;
+  /** `--flavor azure`: the resource endpoint and the Resource Manager endpoint it printed. */
+  azureEndpoint?: string;
+  managementEndpoint?: string;
   apiKey: string;
   /** A real `openai` SDK client for `baseURL` (options override the defaults). */
   client(opts?: ClientOptions): OpenAI;
@@ -50,6 +55,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
   args.push("--time-scale", String(opts.timeScale ?? 100));
   if (opts.dataDir) args.push("--data-dir", opts.dataDir);
   if (opts.apiKey) args.push("--api-key", opts.apiKey);
+  if (opts.flavor) args.push("--flavor", opts.flavor);
   args.push(...(opts.args ?? []));
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -68,7 +74,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
     }, 20_000);
     const onData = () => {
       const m = /listening on (http:\/\/[^\s]+)\/v1/.exec(output);
-      if (m) {
+      if (m && (opts.flavor !== "azure" || /^management endpoint: /m.test(output))) {
         clearTimeout(timer);
         child.stdout!.off("data", onData);
         resolveUrl(m[1]!);
@@ -95,6 +101,8 @@ export async function startEmulator(opts: StartOptions = {}): Promise<RunningEmu
   return {
     url,
     baseURL: `${url}/v1`,
+    azureEndpoint: /^azure endpoint: (\S+)$/m.exec(output)?.[1],
+    managementEndpoint: /^management endpoint: (\S+)$/m.exec(output)?.[1],
     apiKey,
     client: (clientOpts?: ClientOptions) => new OpenAI({ apiKey, baseURL: `${url}/v1`, maxRetries: 2, ...clientOpts }),
     state: async () => (await admin("GET", "state")) as EmulatorState,

@@ -102,7 +102,7 @@ const CASES: Case[] = [
   { name: "empty file", dataset: "", failure: ["data", "path"], expected: ["file: [empty_file]"] },
   { name: "missing file", file: { path: "data/does-not-exist.jsonl" }, failure: ["data", "path"], expected: ["cannot read dataset ", "/data/does-not-exist.jsonl: ENOENT"] },
   { name: "non-UTF-8 bytes", dataset: nonUtf8, failure: ["data", "path"], expected: ["line 6: [invalid_utf8]"] },
-  { name: "byte order mark", dataset: "\uFEFF" + VALID, failure: ["data", "path"], expected: ["line 1: [bom]"] },
+  { name: "UTF-16 byte order mark", dataset: Buffer.from("\uFEFF" + VALID, "utf16le"), failure: ["data", "path"], expected: ["line 1: [bom]"] },
   {
     name: "DPO data with the supervised method",
     dataset: Array.from({ length: 12 }, (_, i) => JSON.stringify(dpo(i))).join("\n") + "\n",
