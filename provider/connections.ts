@@ -175,7 +175,8 @@ export async function withConnection<T>(name: string | undefined, operation: "re
   try {
     return await work(clientOf(connection), connection);
   } catch (err) {
-    if (!(err instanceof OpenAI.AuthenticationError) || connection.entraId) throw err;
+    const refused = err instanceof OpenAI.AuthenticationError || (err as { status?: number }).status === 401;
+    if (!refused || connection.entraId) throw err;
     const fresh = environmentKey(connection, env);
     if (fresh.key && fresh.key !== connection.apiKey) {
       const { warn } = require("./log") as typeof import("./log");

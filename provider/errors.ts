@@ -61,8 +61,11 @@ const CONNECTION_CODES: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: "connect timed out",
 };
 
-export function wrapApiError(what: string, err: unknown): Error {
-  return new Error(describeApiError(what, err));
+/** The HTTP status rides along, so a caller can still tell a refused key (401) from other failures. */
+export function wrapApiError(what: string, err: unknown): Error & { status?: number } {
+  const wrapped: Error & { status?: number } = new Error(describeApiError(what, err));
+  if (err instanceof OpenAI.APIError) wrapped.status = err.status;
+  return wrapped;
 }
 
 function apiMessage(err: InstanceType<typeof OpenAI.APIError>): string {
