@@ -9,7 +9,7 @@ export function now(env: NodeJS.ProcessEnv = process.env): number {
   const given = env[NOW_ENV]?.trim();
   if (!given) return Date.now();
   const at = Date.parse(given);
-  if (!Number.isFinite(at)) throw new RangeError(`${NOW_ENV} must be an ISO date or time, not ${JSON.stringify(given)}`);
+  if (!Number.isFinite(at)) throw new RangeError(`${NOW_ENV} must be an ISO date or date-time (e.g. 2026-12-02), got ${JSON.stringify(given)}`);
   return at;
 }
 

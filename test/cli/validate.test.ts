@@ -73,7 +73,7 @@ describe("openai-finetune validate", () => {
   });
 
   it("--json has estimatedCostUsd null for an unknown model, and --method fixes the format", () => {
-    const unknown = JSON.parse(run(join(FIXTURES, "valid/chat.jsonl"), "--json", "--model", "ft:gpt-4o-mini-2024-07-18:acme::x1").stdout);
+    const unknown = JSON.parse(run(join(FIXTURES, "valid/chat.jsonl"), "--json", "--model", "ft:my-own-base:acme::x1").stdout);
     expect(unknown.estimatedCostUsd).toBeNull();
     expect(unknown.errors).toEqual([]);
     expect(unknown.warnings[0].code).toBe("unknown_model");

@@ -79,6 +79,6 @@ describe("training availability (no API call, injectable clock)", () => {
   it("reads the clock from OPENAI_FINETUNE_NOW when set", () => {
     expect(today({ OPENAI_FINETUNE_NOW: "2027-01-07" })).toBe("2027-01-07");
     expect(Math.abs(now({}) - Date.now())).toBeLessThan(1000);
-    expect(() => now({ OPENAI_FINETUNE_NOW: "soon" })).toThrow(/OPENAI_FINETUNE_NOW must be an ISO date/);
+    expect(() => now({ OPENAI_FINETUNE_NOW: "soon" })).toThrow(/OPENAI_FINETUNE_NOW must be an ISO date or date-time/);
   });
 });

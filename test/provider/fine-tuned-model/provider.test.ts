@@ -166,7 +166,7 @@ describe("FineTunedModel lifecycle", () => {
     expect(outs.checkpoints).toHaveLength(3);
     expect(outs.resultFiles.length).toBeGreaterThan(0);
     // The emulator's catalog (as the API's models.retrieve reports it).
-    expect(outs.baseModelShutdownDate).toBe("2027-06-30");
+    expect(outs.baseModelShutdownDate).toBe("2027-01-14");
   });
 
   it("adopts the job an interrupted create started instead of paying for a second one", async () => {
