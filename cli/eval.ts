@@ -10,6 +10,7 @@ import { basename } from "node:path";
 import { statSync } from "node:fs";
 import type { Command } from "commander";
 import type { EvaluationConfig, EvaluationReport, GraderSpec, Progress } from "../provider/evaluation";
+import { addConnectionOption, connectionClient } from "./connection";
 import { numberOption, usageError } from "./program";
 
 interface EvalFlags {
@@ -27,6 +28,7 @@ interface EvalFlags {
   seed?: number;
   name?: string;
   json?: boolean;
+  connection?: string;
 }
 
 const share = numberOption((n) => (n >= 0 && n <= 1 ? null : "must be from 0 to 1"));
@@ -34,8 +36,7 @@ const positiveInt = numberOption((n) => (Number.isInteger(n) && n >= 1 ? null : 
 
 /** Adds `eval` to the program. */
 export function register(program: Command): void {
-  program
-    .command("eval")
+  addConnectionOption(program.command("eval"))
     .description("score a model on held-out chat examples and gate on the pass rate")
     .requiredOption("--model <M>", "the model to evaluate (e.g. an ft: id)")
     .requiredOption("--data <FILE>", "JSONL chat examples; the last assistant message of each is the reference answer")
@@ -84,8 +85,9 @@ async function evaluate(flags: EvalFlags, command: Command): Promise<number> {
   } catch (err) {
     usageError(command, `--grader: not a grader: ${(err as Error).message}`);
   }
+  const chosen = connectionClient(flags.connection);
+  if ("problem" in chosen) usageError(command, chosen.problem);
   const engine = await import("../provider/evaluation");
-  const { createClient, missingCredentials } = await import("../provider/client");
   const config: EvaluationConfig = {
     name: flags.name ?? `eval-${basename(flags.data).replace(/\.jsonl?$/i, "")}`,
     model: flags.model,
@@ -102,12 +104,10 @@ async function evaluate(flags: EvalFlags, command: Command): Promise<number> {
   const prepared = await engine.prepareEvaluation(config);
   const problems = engine.describeProblems(flags.data, prepared);
   if (problems) usageError(command, problems);
-  const credentials = missingCredentials();
-  if (credentials) usageError(command, credentials);
   process.stderr.write(`evaluating ${flags.model}${flags.baseline ? ` and ${flags.baseline}` : ""}: ${engine.describeEstimate(prepared.estimate)}\n`);
   let report: EvaluationReport;
   try {
-    report = await engine.runEvaluation(createClient(), config, prepared, progressLine(process.stderr));
+    report = await engine.runEvaluation(chosen.client, config, prepared, progressLine(process.stderr));
   } catch (err) {
     process.stderr.write(`openai-finetune eval: ${(err as Error).message}\n`);
     return 2;

@@ -2,52 +2,58 @@
  * `openai-finetune models [--json] [--project P] [--stack S]`: every fine-tuned model of the account,
  * across all environments, from the API (no Pulumi state): its job, lineage, owning stack and the
  * stacks that serve it. `openai-finetune models delete ID` deletes a model no stack serves.
- * Connection: the same settings as the resources (OPENAI_API_KEY, OPENAI_BASE_URL, the Azure variables).
+ * Connection: the default one or `--connection NAME`, as the resources choose theirs (./connection.ts).
  */
 import type { Command } from "commander";
+import type OpenAI from "openai";
+import { addConnectionOption, connectionClient } from "./connection";
+import { usageError } from "./program";
 import type { InventoryEntry } from "../provider/inventory";
 import type { StackResource } from "../provider/serving";
 
 interface ModelsFlags {
   json?: boolean;
+  connection?: string;
   project?: string;
   stack?: string;
 }
 
 export function register(program: Command): void {
-  const models = program
-    .command("models")
+  const models = addConnectionOption(program.command("models"))
     .description("list every fine-tuned model: job, lineage, owning stack, serving stacks")
     .option("--json", "print one JSON array")
     .option("--project <P>", "only models owned or served by this Pulumi project")
     .option("--stack <S>", "only models owned or served by this stack")
-    .action(async (flags: ModelsFlags) => {
-      await listModels(flags);
+    .action(async (flags: ModelsFlags, command: Command) => {
+      await listModels(flags, command);
     });
   models
     .command("delete")
     .description("delete a fine-tuned model that no stack serves (e.g. one kept for a stack since destroyed)")
     .argument("<ID>", "the fine-tuned model id")
-    .action(async (id: string) => {
-      process.exitCode = await deleteModel(id);
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      process.exitCode = await deleteModel(id, command);
     });
 }
 
-async function client() {
-  const { createClient } = await import("../provider/client");
-  return createClient();
+/** The connection is an option of `models`, so `models delete` reads it from its parent. */
+function client(command: Command): OpenAI {
+  const flags = command.optsWithGlobals() as ModelsFlags;
+  const chosen = connectionClient(flags.connection);
+  if ("problem" in chosen) usageError(command, chosen.problem);
+  return chosen.client;
 }
 
-async function listModels(flags: ModelsFlags): Promise<void> {
+async function listModels(flags: ModelsFlags, command: Command): Promise<void> {
   const { inventory, filterInventory } = await import("../provider/inventory");
-  const entries = filterInventory(await inventory(await client()), flags);
+  const entries = filterInventory(await inventory(client(command)), flags);
   process.stdout.write(flags.json ? `${JSON.stringify(entries, null, 2)}\n` : formatTable(entries));
 }
 
-async function deleteModel(id: string): Promise<number> {
+async function deleteModel(id: string, command: Command): Promise<number> {
   const { servingStacks, describeStack } = await import("../provider/serving");
   const { describeApiError } = await import("../provider/errors");
-  const api = await client();
+  const api = client(command);
   const serving = await servingStacks(api, id);
   if (serving.length > 0) {
     process.stderr.write(`openai-finetune: not deleting ${id}: it is served by ${serving.map(describeStack).join(", ")}; remove that ModelDeployment first\n`);

@@ -1,10 +1,10 @@
 /**
  * `openai-finetune ui [--port 0] [--host 127.0.0.1] [--connection NAME]`: a local, read-only web page
  * of every environment's jobs, models, live progress and loss curves. First stdout line: the URL.
- * It reads the same connection settings as the resources (stack config is not available here, so
- * the SDK's environment variables: OPENAI_API_KEY, OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT, ...).
+ * It reads the same connections as the resources (see ./connection.ts).
  */
 import type { Command } from "commander";
+import { addConnectionOption, connectionClient } from "./connection";
 import { numberOption, usageError } from "./program";
 
 interface UiFlags {
@@ -15,8 +15,8 @@ interface UiFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command("ui")
+  const ui = program.command("ui");
+  addConnectionOption(ui)
     .description("open a local read-only web page of jobs, models, live progress and loss curves")
     .option("--host <HOST>", "address to listen on", "127.0.0.1")
     .option(
@@ -25,7 +25,6 @@ export function register(program: Command): void {
       numberOption((n) => (Number.isInteger(n) && n >= 0 && n <= 65535 ? null : "must be an integer from 0 to 65535")),
       0,
     )
-    .option("--connection <NAME>", "a named connection (as the resources' `connection` input)")
     .option("--project-dir <DIR>", "where .openai-finetune/evaluations/ is read", process.cwd())
     .addHelpText("after", "\nThe first line printed is the page's URL. Stop with Ctrl-C.")
     .action(async (flags: UiFlags, command: Command) => {
@@ -34,22 +33,13 @@ export function register(program: Command): void {
 }
 
 async function serve(flags: UiFlags, command: Command): Promise<void> {
-  const { createClient, missingCredentials, resolveSettings } = await import("../provider/client");
-  const connections = (await import("../provider/client")) as Record<string, unknown>;
-  if (flags.connection !== undefined && typeof connections.clientForConnection !== "function") {
-    usageError(command, `--connection ${flags.connection}: this build has no named connections; use the OPENAI_*/AZURE_OPENAI_* environment variables`);
-  }
-  const settings = resolveSettings();
-  const missing = missingCredentials(settings);
-  if (missing) usageError(command, missing);
-  const client =
-    flags.connection !== undefined
-      ? (connections.clientForConnection as (name: string) => import("openai").default)(flags.connection)
-      : createClient(settings);
+  const chosen = connectionClient(flags.connection);
+  if ("problem" in chosen) usageError(command, chosen.problem);
+  const { client } = chosen;
   const { startUiServer } = await import("../ui/server");
   const ui = await startUiServer({ client, host: flags.host, port: flags.port, projectDir: flags.projectDir });
   process.stdout.write(`${ui.url}\n`);
-  process.stdout.write(`openai-finetune ui: reading ${settings.azureEndpoint ?? settings.baseURL ?? "https://api.openai.com/v1"} (read-only); Ctrl-C to stop\n`);
+  process.stdout.write(`openai-finetune ui: reading ${chosen.describe} (read-only); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);
