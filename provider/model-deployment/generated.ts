@@ -11,6 +11,8 @@ export interface ModelDeploymentArgs {
   model: FineTunedModel | pulumi.Input<string>;
   /** A ModelEvaluation (or any object with `passed`) that must have passed: a failing one fails `up` and nothing is served. Without it, allowed. A change is applied in place. */
   evaluation?: EvaluationLike | pulumi.Input<EvaluationLike>;
+  /** The name of a connection in the stack config `openai-finetune:connections` (never a key) where the model is served; default: the `openai:*` config and the environment. */
+  connection?: pulumi.Input<string>;
 }
 
 /** The outputs of a ModelDeployment, as its declaration lists them; the resource class extends this. */

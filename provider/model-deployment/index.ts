@@ -25,6 +25,11 @@ export interface ModelDeploymentArgs {
   model: FineTunedModel | pulumi.Input<string>;
   /** An evaluation that must have passed: a failing one fails `up` and nothing is served. Without it, allowed. */
   evaluation?: EvaluationLike | pulumi.Input<EvaluationLike>;
+  /**
+   * The name of a connection in the stack config `openai-finetune:connections` (never a key) where the
+   * model is served; default: the `openai:*` config and the environment. A change replaces the deployment.
+   */
+  connection?: pulumi.Input<string>;
 }
 
 const provider = trampoline("model-deployment");
@@ -51,6 +56,7 @@ export class ModelDeployment extends dynamic.Resource {
       withOutputPlaceholders(modelDeploymentDeclaration, {
         model,
         evaluation: evaluationInput(args.evaluation),
+        connection: args.connection,
         servedBy: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
       }),
       opts,

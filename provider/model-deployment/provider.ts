@@ -6,7 +6,9 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type OpenAI from "openai";
 import type { Model } from "openai/resources/models";
-import { configureProvider, createClient, missingCredentials } from "../client";
+import { checkConnectionInput } from "../check-connection";
+import { configureProvider } from "../client";
+import { clientOf, resolveConnection } from "../connections";
 import { isNotFound, wrapApiError } from "../errors";
 import { datasetHashOfJob, findJobOfModel, ownerOfJob, shutdownDateOf } from "../lineage";
 import { info, warn } from "../log";
@@ -24,8 +26,8 @@ const PLATFORM_OWNERS = new Set(["system", "openai", "openai-internal"]);
 async function check(_olds: Props, news: Props): Promise<dynamic.CheckResult> {
   const { inputs, unknown, failures } = checkInputs(modelDeploymentSchema, news);
   if (failures.length > 0) return { inputs, failures: failures.map((f) => explainMissingModel(f, news)) };
-  const credentials = missingCredentials();
-  if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };
+  const connection = checkConnectionInput(inputs.connection, unknown.has("connection"));
+  if (connection.failure) return { inputs, failures: [connection.failure] };
   const problems = [
     unknown.has("model") ? undefined : baseModelFailure(inputs.model),
     unknown.has("evaluation") || unknown.has("model") ? undefined : evaluationFailure(inputs),
@@ -99,7 +101,7 @@ async function serve(inputs: ModelDeploymentInputs, operation: string): Promise<
   const label = labelOf(inputs);
   const refusal = evaluationFailure(inputs);
   if (refusal) throw new Error(`${label}: ${operation}: ${refusal.reason}`);
-  const client = createClient();
+  const client = clientFor(inputs);
   const model = await callableModel(client, inputs, operation);
   const job = await findJobOfModel(client, inputs.model).catch((err) => {
     throw wrapApiError(`${label}: ${operation}: listing fine-tuning jobs for ${inputs.model}'s lineage`, err);
@@ -137,7 +139,7 @@ async function update(_id: string, olds: Props, news: Props): Promise<dynamic.Up
   const outs = await serve(inputs, "update");
   const previous = olds.model as string | undefined;
   if (previous && previous !== inputs.model) {
-    const client = createClient();
+    const client = clientFor(inputs);
     await removeServing(client, { ...markerOf(inputs), model: previous }).catch((err) => {
       throw wrapApiError(`${labelOf(inputs)}: removing the serving marker of the previous model ${previous}`, err);
     });
@@ -150,7 +152,7 @@ async function update(_id: string, olds: Props, news: Props): Promise<dynamic.Up
 async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> {
   if (props.model === undefined) throw new Error("ModelDeployment cannot be imported: declare it with the model to serve");
   const inputs = modelDeploymentSchema.parse(props);
-  const client = createClient();
+  const client = clientFor(inputs);
   let model: Model;
   try {
     model = await client.models.retrieve(inputs.model);
@@ -167,11 +169,15 @@ async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> 
 /** Removes this stack's serving marker; the model itself stays (its owner decides). */
 async function remove(_id: string, props: Props): Promise<void> {
   const inputs = modelDeploymentSchema.parse(props);
-  const client = createClient();
+  const client = clientFor(inputs);
   await removeServing(client, markerOf(inputs)).catch((err) => {
     throw wrapApiError(`${labelOf(inputs)}: removing the serving marker of ${inputs.model}`, err);
   });
   info(`${labelOf(inputs)}: no longer serving ${inputs.model} (the model is left to its owner)`);
+}
+
+function clientFor(inputs: Pick<ModelDeploymentInputs, "connection">): OpenAI {
+  return clientOf(resolveConnection(inputs.connection));
 }
 
 export const provider: Required<dynamic.ResourceProvider> = withStateVersions(modelDeploymentDeclaration, {

@@ -25,6 +25,11 @@ export const modelDeploymentSchema = z.object({
     argType: "EvaluationLike | pulumi.Input<EvaluationLike>",
     description: "A ModelEvaluation (or any object with `passed`) that must have passed: a failing one fails `up` and nothing is served. Without it, allowed.",
   }),
+  connection: field(z.string().min(1, "must name a connection").optional(), {
+    // Another endpoint is another place to serve from: the marker is recorded there, and removed from the old one.
+    onChange: "replace",
+    description: "The name of a connection in the stack config `openai-finetune:connections` (never a key) where the model is served; default: the `openai:*` config and the environment.",
+  }),
   servedBy: field(z.string().min(1), {
     onChange: "ignore",
     role: "internal",

@@ -25,7 +25,7 @@ describe("generated files", () => {
     expect(findDeclarations().map((d) => d.declaration.type)).toEqual(expect.arrayContaining(["FineTunedModel", "TrainingFile"]));
     const files = Object.fromEntries(generate().map((f) => [f.path, f.content]));
     const model = files["provider/fine-tuned-model/generated.ts"];
-    expect(model).toContain("/** The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing `ft:` model. A change retrains. */\n  baseModel: pulumi.Input<string>;");
+    expect(model).toContain("/** The model to fine-tune, e.g. `gpt-4.1-mini-2025-04-14`, or an existing fine-tuned model (`ft:…` on OpenAI, `<base>.ft-…` on Azure). A change retrains. */\n  baseModel: pulumi.Input<string>;");
     expect(model).toContain("trainingFile: TrainingFile | pulumi.Input<string>;");
     expect(model).toContain("declare readonly organizationId: pulumi.Output<string>;");
     expect(model).not.toMatch(/\bowner\b|trainingDataset/);
