@@ -175,7 +175,9 @@ export async function withConnection<T>(name: string | undefined, operation: "re
   try {
     return await work(clientOf(connection), connection);
   } catch (err) {
-    const refused = err instanceof OpenAI.AuthenticationError || (err as { status?: number }).status === 401;
+    // Errors given context keep the API's error as their cause.
+    const api = (err as { cause?: unknown }).cause ?? err;
+    const refused = [err, api].some((e) => e instanceof OpenAI.AuthenticationError || (e as { status?: number }).status === 401);
     if (!refused || connection.entraId) throw err;
     const fresh = environmentKey(connection, env);
     if (fresh.key && fresh.key !== connection.apiKey) {

@@ -325,7 +325,7 @@ async function readWith(client: OpenAI, id: string, props: Props): Promise<dynam
     job = await client.fineTuning.jobs.retrieve(id);
   } catch (err) {
     if (isNotFound(err)) return {};
-    throw new Error(`${describeApiError(`${ownerName(props, id)}: refreshing: reading fine-tuning job ${id}`, err)}; the state is unchanged`);
+    throw new Error(`${describeApiError(`${ownerName(props, id)}: refreshing: reading fine-tuning job ${id}`, err)}; the state is unchanged`, { cause: err });
   }
   const modelDeleted = job.status === SUCCEEDED && !(await modelExists(client, job.fine_tuned_model));
   const imported = props.baseModel === undefined;

@@ -139,7 +139,7 @@ async function readWith(client: OpenAI, id: string, props?: Record<string, unkno
   } catch (err) {
     if (isNotFound(err)) return {};
     const name = typeof props?.owner === "string" ? props.owner.split("/").pop() : id;
-    throw new Error(`${describeApiError(`${name}: refreshing: reading file ${id}`, err)}; the state is unchanged`);
+    throw new Error(`${describeApiError(`${name}: refreshing: reading file ${id}`, err)}; the state is unchanged`, { cause: err });
   }
   const old = (props ?? {}) as Partial<TrainingFileOutputs>;
   const contentHash = old.contentHash ?? hashInUploadName(file.filename) ?? (await hashRemote(client, id));

@@ -25,7 +25,7 @@ const model = new FineTunedModel("model", {
   baseModel: config.get("baseModel") || "gpt-4.1-mini-2025-04-14",
   trainingFile: data,
   hyperparameters: { nEpochs: 2 },
-  trainingType: config.get("trainingType"),
+  trainingType: /** @type {"standard" | "globalstandard" | "developer" | undefined} */ (config.get("trainingType")),
   importJobId: config.get("importJob"),
   waitTimeoutMinutes: 10,
   pollIntervalSeconds: 0.5,
@@ -148,7 +148,8 @@ describe("the preview refuses, with no API call", () => {
     // The same base on the Azure connection previews fine: Azure trains it until 2027-04-14.
     await p.ok(["config", "set", "--stack", "nano", "connection", "az"]);
     expect(await p.plannedSteps("nano")).toMatchObject({ data: ["create"], model: ["create"] });
-    expect(await total()).toBe(before);
+    // A preview that would train makes one call: models.retrieve verifying the key and the base.
+    expect(await total()).toBe(before + 1);
   });
 
   it("any training on OpenAI from 2027-01-06 (the clock set through OPENAI_FINETUNE_NOW), but not on Azure", async () => {
@@ -158,11 +159,13 @@ describe("the preview refuses, with no API call", () => {
     const preview = await p.run(["preview", "--stack", "cutoff"], { env: late });
     expect(preview.code).not.toBe(0);
     expect(preview.output).toMatch(/OpenAI fine-tuning is retired: no new training jobs from 2027-01-06 on, so gpt-4\.1-mini-2025-04-14 cannot be trained there/);
+    expect(await total()).toBe(before);
     const soon = await p.ok(["preview", "--stack", "cutoff"]);
     expect(soon.output).toMatch(/OpenAI accepts no new fine-tuning jobs from 2027-01-06 \(in \d+ days\)/);
     await p.ok(["config", "set", "--stack", "cutoff", "connection", "az"]);
     expect((await p.run(["preview", "--stack", "cutoff"], { env: late })).code).toBe(0);
-    expect(await total()).toBe(before);
+    // The two previews that would train each made their one verifying models.retrieve; the refused one none.
+    expect(await total()).toBe(before + 2);
   });
 
   it("an unknown connection name and an Azure connection without an endpoint", async () => {
