@@ -9,7 +9,7 @@ import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
 import { reportedOnce } from "../report-once";
 import { configureProvider } from "../client";
 import { clientOf, platformOf, withConnection, resolveConnection, type Connection } from "../connections";
-import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
+import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, isTransient, wrapApiError } from "../errors";
 import { info, warn } from "../log";
 import { platformFacts, rootBaseOf, type Platform } from "../models";
 import { capRefusal } from "../cost-cap";
@@ -267,7 +267,8 @@ function explainRefusal(err: unknown, connection: Connection): never {
         "(README, \"Moving off OpenAI fine-tuning\"). Existing fine-tuned models stay managed: refresh, import and destroy keep working.",
     );
   }
-  if (err instanceof OpenAI.APIError) throw wrapApiError(`${connection.kind === "azure" ? "Azure OpenAI" : "The API"} refused to create a fine-tuning job`, err);
+  // A transient failure stays as it is: findOrCreate looks again and retries it.
+  if (err instanceof OpenAI.APIError && !isTransient(err)) throw wrapApiError(`${connection.kind === "azure" ? "Azure OpenAI" : "The API"} refused to create a fine-tuning job`, err);
   throw err;
 }
 

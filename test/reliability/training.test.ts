@@ -102,7 +102,7 @@ describe("failures from the API", () => {
     await project.ok(["config", "set", "--stack", "dev", "nEpochs", "3"]);
     const refused = await project.run(["up", "--stack", "dev"]);
     expect(refused.code).not.toBe(0);
-    expect(refused.output).toMatch(/cannot start new fine-tuning jobs \(OpenAI stops accepting them on 2027-01-06\)/);
+    expect(refused.output).toMatch(/cannot start new fine-tuning jobs \(OpenAI accepts none from 2027-01-06 on\): train on Azure OpenAI instead/);
     expect((await emulator.state()).models).toHaveLength(1);
     await project.ok(["refresh", "--yes", "--stack", "dev"]);
     await project.ok(["destroy", "--yes", "--stack", "dev"]);
