@@ -14,6 +14,7 @@ import { datasetHashOfJob, findJobOfModel, ownerOfJob, shutdownDateOf } from "..
 import { info, warn } from "../log";
 import { findModel, parseFineTunedId } from "../models";
 import { warnIfRetiring } from "../retirement";
+import { reportedOnce } from "../report-once";
 import { checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
 import { parseOwner, recordServing, removeServing, type ServingMarker } from "../serving";
 import { modelDeploymentDeclaration, modelDeploymentSchema, type ModelDeploymentInputs, type ModelDeploymentOutputs } from "./schema";
@@ -180,7 +181,7 @@ function clientFor(inputs: Pick<ModelDeploymentInputs, "connection">): OpenAI {
   return clientOf(resolveConnection(inputs.connection));
 }
 
-export const provider: Required<dynamic.ResourceProvider> = withStateVersions(modelDeploymentDeclaration, {
+export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(modelDeploymentDeclaration, {
   configure: configureProvider,
   check,
   diff,
@@ -188,4 +189,4 @@ export const provider: Required<dynamic.ResourceProvider> = withStateVersions(mo
   read,
   update,
   delete: remove,
-});
+}));

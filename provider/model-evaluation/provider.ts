@@ -24,6 +24,7 @@ import {
 } from "../evaluation";
 import { info, throttled } from "../log";
 import { canonicalJson, checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
+import { reportedOnce } from "../report-once";
 import { RERUN_KEYS, modelEvaluationDeclaration, modelEvaluationSchema, type ModelEvaluationInputs } from "./schema";
 
 type Props = Record<string, unknown>;
@@ -163,7 +164,7 @@ function nameOf(inputs: Pick<ModelEvaluationInputs, "owner">): string {
   return inputs.owner.split("/").pop() ?? inputs.owner;
 }
 
-export const provider: Required<dynamic.ResourceProvider> = withStateVersions(modelEvaluationDeclaration, {
+export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(modelEvaluationDeclaration, {
   configure: configureProvider,
   check,
   diff,
@@ -171,4 +172,4 @@ export const provider: Required<dynamic.ResourceProvider> = withStateVersions(mo
   read,
   update,
   delete: remove,
-});
+}));
