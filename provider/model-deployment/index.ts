@@ -1,11 +1,12 @@
 /** `ModelDeployment`: "this stack serves this model", promoted between stacks without retraining. */
 import * as pulumi from "@pulumi/pulumi";
-import * as dynamic from "@pulumi/pulumi/dynamic";
 import { FineTunedModel } from "../fine-tuned-model";
-import type { StackResource } from "../serving";
 import { withOutputPlaceholders } from "../schema";
 import { trampoline } from "../trampoline";
+import { ModelDeploymentResource, type ModelDeploymentArgs } from "./generated";
 import { modelDeploymentDeclaration } from "./schema";
+
+export type { ModelDeploymentArgs } from "./generated";
 
 /** What `evaluation` takes: a ModelEvaluation, or any resource or object that says whether it passed. */
 export interface EvaluationLike {
@@ -16,38 +17,10 @@ export interface EvaluationLike {
   name?: pulumi.Input<string>;
 }
 
-export interface ModelDeploymentArgs {
-  /**
-   * The fine-tuned model to serve: a FineTunedModel of this stack, an `ft:` id (e.g. pinned in stack
-   * config by a CI job after a passing gate), or an output of a `pulumi.StackReference` to the stack
-   * that trained it. A change is an in-place update (a promotion or a rollback), never a retrain.
-   */
-  model: FineTunedModel | pulumi.Input<string>;
-  /** An evaluation that must have passed: a failing one fails `up` and nothing is served. Without it, allowed. */
-  evaluation?: EvaluationLike | pulumi.Input<EvaluationLike>;
-  /**
-   * The name of a connection in the stack config `openai-finetune:connections` (never a key) where the
-   * model is served; default: the `openai:*` config and the environment. A change replaces the deployment.
-   */
-  connection?: pulumi.Input<string>;
-}
-
 const provider = trampoline("model-deployment");
 
-export class ModelDeployment extends dynamic.Resource {
-  /** The model id to call. */
-  declare readonly model: pulumi.Output<string>;
-  /** The job that trained it, found in the API; null when the API lists none (not made by a job of this account). */
-  declare readonly jobId: pulumi.Output<string | null>;
-  declare readonly baseModel: pulumi.Output<string | null>;
-  declare readonly trainingFileId: pulumi.Output<string | null>;
-  /** sha256 hex of the training data (equal to the TrainingFile's `contentHash`). */
-  declare readonly datasetHash: pulumi.Output<string | null>;
-  /** The stack resource that trained the model, from its job's metadata; null when not made by this package. */
-  declare readonly owner: pulumi.Output<StackResource | null>;
-  /** When the base model retires (the model stops serving then), as the API reports it. */
-  declare readonly baseModelShutdownDate: pulumi.Output<string | null>;
-
+/** Its arguments and outputs are declared in ./schema.ts (generated into ./generated.ts). */
+export class ModelDeployment extends ModelDeploymentResource {
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.CustomResourceOptions) {
     const model = args.model instanceof FineTunedModel ? args.model.fineTunedModel : args.model;
     super(
