@@ -186,8 +186,9 @@ export async function withConnection<T>(name: string | undefined, operation: "re
       return await work(clientOf(connection, { apiKey: fresh.key }), connection);
     }
     const label = connection.name === undefined ? "the default connection" : `connection "${connection.name}"`;
+    // The original error names the resource and the operation; the advice follows it.
     throw new Error(
-      `${label}: the API refused the key (HTTP 401). ${operation === "up" ? "" : `\`pulumi ${operation}\` uses the provider configuration saved at the last \`pulumi up\`, which holds the key of then. `}` +
+      `${(err as Error).message}. ${label}: the API refused the key (HTTP 401). ${operation === "up" ? "" : `\`pulumi ${operation}\` uses the provider configuration saved at the last \`pulumi up\`, which holds the key of then. `}` +
         `If the key was rotated, run \`pulumi ${operation} --run-program\` so the stack's current config is used, or export ${fresh.variable}=<new key> and run \`pulumi ${operation}\` again.`,
     );
   }
