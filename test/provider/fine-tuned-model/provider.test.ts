@@ -304,6 +304,33 @@ describe("FineTunedModel lifecycle", () => {
     expect(props).toMatchObject({ status: "succeeded", jobId: job.id });
   });
 
+  it("imports a finished job without replaying its event history, which a new job shows in full", async () => {
+    const inputs = await modelInputs({ progress: "verbose" });
+    const info = jest.spyOn(pulumi.log, "info");
+    const { id } = await provider.create(inputs);
+    // Messages are shown as the API words them (metrics lines are reworded); each would show again if replayed.
+    const events: string[] = [];
+    for await (const e of emulator.client().fineTuning.jobs.listEvents(id, { limit: 100 })) if (e.type === "message") events.push(e.message);
+    expect(events).toEqual(expect.arrayContaining(["Fine-tuning job started", "The job has successfully completed"]));
+    const shown = (message: string) => info.mock.calls.some(([line]) => String(line).includes(message));
+    expect(events.filter(shown)).toEqual(events);
+    info.mockClear();
+    const imported = await provider.create({ ...inputs, importJobId: id });
+    expect(imported.id).toBe(id);
+    expect(info.mock.calls.map(([line]) => String(line))).toContainEqual(expect.stringMatching(new RegExp(`importing job ${id} \\(succeeded\\); nothing is trained`)));
+    expect(events.filter(shown)).toEqual([]);
+    info.mockRestore();
+  });
+
+  it("says, when the API stops answering while the job is created, what it tried and what exists afterwards", async () => {
+    const inputs = await modelInputs();
+    await emulator.faults({ resetRate: 1 });
+    const err: Error = await provider.create(inputs).then(() => { throw new Error("created"); }, (e) => e);
+    expect(err.message).toMatch(/^support-model: creating the fine-tuning job: the API did not answer \(.+\) \(after 8 tries over \d+ s\); whether a job was created could not be checked \(the API did not answer\); the next `pulumi up` looks before creating, so it never creates a second$/);
+    await emulator.faults({ resetRate: 0 });
+    expect((await emulator.state()).jobs).toEqual([]);
+  });
+
   it("deletes the model and result files, keeps the model when asked, and treats 404 as done", async () => {
     const { id, outs } = await provider.create(await modelInputs());
     await provider.delete(id, outs);
