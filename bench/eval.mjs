@@ -10,6 +10,7 @@
  * Options: --examples N (default 1000), --latency-ms MS (default 100), --concurrency 1,8,32.
  */
 import { spawn, spawnSync } from "node:child_process";
+import http from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -65,8 +66,18 @@ async function train(baseURL, data) {
   return job.fine_tuned_model;
 }
 
+/** The admin read on a connection of its own: a pooled one the SDK left idle during training may be closed under it. */
+function adminState(baseURL) {
+  return new Promise((resolve, reject) => {
+    http.get(baseURL.replace(/\/v1$/, "/_emulator/state"), { agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (d) => (body += d)).on("end", () => resolve(JSON.parse(body)));
+    }).on("error", reject);
+  });
+}
+
 async function emulatorCpuSeconds(baseURL) {
-  const state = await (await fetch(baseURL.replace(/\/v1$/, "/_emulator/state"))).json();
+  const state = await adminState(baseURL);
   return (state.process.cpuUserMs + state.process.cpuSystemMs) / 1000;
 }
 
