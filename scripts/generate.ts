@@ -99,6 +99,8 @@ function isOptional(schema: z.ZodType): boolean {
 
 /** The sentence the rule adds: what a change does. */
 function changeSentence(declaration: ResourceDeclaration, rule: FieldDeclaration): string {
+  // A description that already says what a change does is not told it again in other words.
+  if (/\ba change\b/i.test(rule.description)) return "";
   if (rule.onChange === "replace") return declaration.onReplace;
   if (rule.onChange === "update") return "A change is applied in place.";
   return "";

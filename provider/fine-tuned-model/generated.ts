@@ -24,9 +24,9 @@ export interface FineTunedModelArgs {
   suffix?: pulumi.Input<string>;
   /** Training seed, for reproducibility. A change retrains. */
   seed?: pulumi.Input<number>;
-  /** Job metadata (at most 13 keys; the provider uses 3). The API cannot change an existing job's metadata: a change shows no diff and applies to the next training. A change is applied in place. */
+  /** Job metadata (at most 13 keys; the provider uses 3). The API cannot change an existing job's metadata: a change shows no diff and applies to the next training. */
   metadata?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** Weights & Biases integration. Like metadata, a change shows no diff and applies to the next training. A change is applied in place. */
+  /** Weights & Biases integration. Like metadata, a change shows no diff and applies to the next training. */
   integrations?: pulumi.Input<pulumi.Input<WandbIntegration>[]>;
   /** How long `pulumi up` waits for training, in minutes; then the resource is saved with its job id and the next `up` resumes waiting. Default `120`. A change is applied in place. */
   waitTimeoutMinutes?: pulumi.Input<number>;

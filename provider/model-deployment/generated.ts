@@ -7,7 +7,7 @@ import type { StackResource } from "../serving";
 
 /** The arguments of a ModelDeployment: this stack serves this model: a fine-tuned model promoted between stacks without retraining; it never trains and never deletes the model. */
 export interface ModelDeploymentArgs {
-  /** The fine-tuned model to serve: a FineTunedModel, an `ft:` id (e.g. pinned in stack config by a CI job after a passing gate), or an output of a `pulumi.StackReference` to the stack that trained it. A change is an in-place update (a promotion or a rollback), never a retrain. A change is applied in place. */
+  /** The fine-tuned model to serve: a FineTunedModel, an `ft:` id (e.g. pinned in stack config by a CI job after a passing gate), or an output of a `pulumi.StackReference` to the stack that trained it. A change is an in-place update (a promotion or a rollback), never a retrain. */
   model: FineTunedModel | pulumi.Input<string>;
   /** A ModelEvaluation (or any object with `passed`) that must have passed: a failing one fails `up` and nothing is served. Without it, allowed. A change is applied in place. */
   evaluation?: EvaluationLike | pulumi.Input<EvaluationLike>;

@@ -7,27 +7,27 @@ import type { Counts, Failure, GraderResult, ModelSummary } from "../evaluation/
 
 /** The arguments of a ModelEvaluation: a release gate: a model scored on held-out examples through chat completions before anything serves it. */
 export interface ModelEvaluationArgs {
-  /** The model evaluated: a FineTunedModel's or ModelDeployment's model, or a model id. A change re-evaluates. A change is applied in place. */
+  /** The model evaluated: a FineTunedModel's or ModelDeployment's model, or a model id. A change re-evaluates. */
   model: EvaluatedModel;
   /** Local JSONL of chat examples whose last assistant message is the reference answer (path relative to the project, or content). */
   dataset: EvaluationDataset;
-  /** One or more graders {type, value?, threshold?, ignoreCase?, schema?, fields?, rubric?, model?, weight?}. A change re-evaluates. A change is applied in place. */
+  /** One or more graders {type, value?, threshold?, ignoreCase?, schema?, fields?, rubric?, model?, weight?}. A change re-evaluates. */
   graders: pulumi.Input<pulumi.Input<GraderSpec>[]>;
-  /** The gate: the share of evaluated examples that must pass, 0..1. A change re-evaluates. A change is applied in place. */
+  /** The gate: the share of evaluated examples that must pass, 0..1. A change re-evaluates. */
   minPassRate: pulumi.Input<number>;
-  /** A model id (usually the base model) evaluated on the same data for comparison. A change re-evaluates. A change is applied in place. */
+  /** A model id (usually the base model) evaluated on the same data for comparison. A change re-evaluates. */
   baseline?: pulumi.Input<string>;
-  /** Required pass-rate margin over the baseline (e.g. 0.1 = 10 points). A change re-evaluates. A change is applied in place. */
+  /** Required pass-rate margin over the baseline (e.g. 0.1 = 10 points). A change re-evaluates. */
   minImprovement?: pulumi.Input<number>;
-  /** More errored examples than this share fails the gate as 'could not evaluate'. A change re-evaluates. Default `0.1`. A change is applied in place. */
+  /** More errored examples than this share fails the gate as 'could not evaluate'. A change re-evaluates. Default `0.1`. */
   maxErroredShare?: pulumi.Input<number>;
-  /** Evaluate only the first N examples. A change re-evaluates (it changes which examples count). A change is applied in place. */
+  /** Evaluate only the first N examples. A change re-evaluates (it changes which examples count). */
   maxExamples?: pulumi.Input<number>;
-  /** Sampling temperature (default 0). A change re-evaluates. Default `0`. A change is applied in place. */
+  /** Sampling temperature (default 0). A change re-evaluates. Default `0`. */
   temperature?: pulumi.Input<number>;
-  /** Completion token limit per answer. A change re-evaluates. A change is applied in place. */
+  /** Completion token limit per answer. A change re-evaluates. */
   maxTokens?: pulumi.Input<number>;
-  /** Sampling seed. A change re-evaluates. A change is applied in place. */
+  /** Sampling seed. A change re-evaluates. */
   seed?: pulumi.Input<number>;
   /** Requests in flight (default 8). Changes only how fast: recorded, no new evaluation. Default `8`. A change is applied in place. */
   concurrency?: pulumi.Input<number>;

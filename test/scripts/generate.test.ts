@@ -31,6 +31,14 @@ describe("generated files", () => {
     expect(model).not.toMatch(/\bowner\b|trainingDataset/);
     expect(files["README.md"]).toContain("| `content` (secret) | none |");
   });
+
+  it("say once what a change does, even where the description already says it", () => {
+    const comments = generate().filter((f) => f.path.endsWith("generated.ts")).flatMap((f) => f.content.match(/\/\*\*.*?\*\//g) ?? []);
+    expect(comments.filter((c) => (c.match(/\ba change\b/gi) ?? []).length > 1)).toEqual([]);
+    const deployment = generate().find((f) => f.path === "provider/model-deployment/generated.ts")!.content;
+    expect(deployment).toContain("A change is an in-place update (a promotion or a rollback), never a retrain. */");
+    expect(deployment).toContain("Without it, allowed. A change is applied in place. */");
+  });
 });
 
 describe("a new resource folder", () => {
