@@ -3,7 +3,7 @@
  * what is committed must be what the generator writes, and a new resource folder gets them by declaring.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { findDeclarations, generate, staleFiles } from "../../scripts/generate";
@@ -38,6 +38,18 @@ describe("generated files", () => {
     const deployment = generate().find((f) => f.path === "provider/model-deployment/generated.ts")!.content;
     expect(deployment).toContain("A change is an in-place update (a promotion or a rollback), never a retrain. */");
     expect(deployment).toContain("Without it, allowed. A change is applied in place. */");
+  });
+});
+
+describe("every resource class", () => {
+  // A class that declares its own Args or outputs is a second copy of the declaration that can drift.
+  it.each(findDeclarations().map((d) => [d.declaration.type, d.folder]))("%s extends its generated base and declares no Args or output of its own", (type, folder) => {
+    const resource = require(join(ROOT, "provider", folder, "index.ts")) as Record<string, unknown>;
+    const generated = require(join(ROOT, "provider", folder, "generated.ts")) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(resource[type])).toBe(generated[`${type}Resource`]);
+    const source = readFileSync(join(ROOT, "provider", folder, "index.ts"), "utf8");
+    expect(source.match(/declare readonly \w+/g) ?? []).toEqual([]);
+    expect(source).not.toContain(`interface ${type}Args`);
   });
 });
 
