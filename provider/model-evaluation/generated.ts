@@ -29,6 +29,8 @@ export interface ModelEvaluationArgs {
   maxTokens?: pulumi.Input<number>;
   /** Sampling seed. A change re-evaluates. */
   seed?: pulumi.Input<number>;
+  /** The name of a connection in the stack config `openai-finetune:connections` (never a key) whose endpoint answers; default: the evaluated FineTunedModel's or ModelDeployment's connection, else the `openai:*` config and the environment. A change re-evaluates. */
+  connection?: pulumi.Input<string>;
   /** Requests in flight (default 8). Changes only how fast: recorded, no new evaluation. Default `8`. A change is applied in place. */
   concurrency?: pulumi.Input<number>;
   /** USD per 1M prompt (input) and completion (output) tokens, to price the estimate and the usage. A change is applied in place. */

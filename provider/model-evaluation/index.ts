@@ -39,6 +39,7 @@ export class ModelEvaluation extends ModelEvaluationResource {
       name,
       withOutputPlaceholders(modelEvaluationDeclaration, {
         model: modelOf(args.model),
+        connection: args.connection ?? connectionOf(args.model),
         dataset: pulumi.all([dataset.path, dataset.content]).apply(([path, content]) => (path !== undefined ? { path } : { content })),
         datasetHash,
         graders: args.graders,
@@ -66,6 +67,12 @@ function modelOf(model: EvaluatedModel): pulumi.Input<string> {
   if (model && typeof model === "object" && "fineTunedModel" in model && pulumi.Output.isInstance(model.fineTunedModel)) return model.fineTunedModel;
   if (model && typeof model === "object" && "model" in model && pulumi.Output.isInstance(model.model)) return model.model;
   return model as pulumi.Input<string>;
+}
+
+/** The evaluated resource's connection: the model is called where it was trained or is served. */
+function connectionOf(model: EvaluatedModel): pulumi.Input<string> | undefined {
+  const connection = model && typeof model === "object" && "connection" in model ? (model as { connection?: unknown }).connection : undefined;
+  return pulumi.Output.isInstance(connection) ? (connection as pulumi.Output<string>) : undefined;
 }
 
 function datasetOf(dataset: EvaluationDataset): { path?: pulumi.Output<string>; content?: pulumi.Output<string> } {

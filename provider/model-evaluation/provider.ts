@@ -8,7 +8,9 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { randomUUID } from "node:crypto";
 import { rm, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { configureProvider, createClient, missingCredentials } from "../client";
+import { checkConnectionInput } from "../check-connection";
+import { configureProvider } from "../client";
+import { clientOf, resolveConnection } from "../connections";
 import { PartialResourceError } from "../errors";
 import {
   describeEstimate,
@@ -32,8 +34,8 @@ type Props = Record<string, unknown>;
 async function check(_olds: unknown, news: Props): Promise<dynamic.CheckResult> {
   const { inputs, unknown, failures } = checkInputs(modelEvaluationSchema, news);
   if (failures.length > 0) return { inputs, failures };
-  const credentials = missingCredentials();
-  if (credentials) return { inputs, failures: [{ property: "openai:apiKey", reason: credentials }] };
+  const connection = checkConnectionInput(inputs.connection, unknown.has("connection"));
+  if (connection.failure) return { inputs, failures: [connection.failure] };
   if (unknown.has("dataset") || unknown.has("graders")) return { inputs };
   const dataset = inputs.dataset;
   if ((dataset.path === undefined) === (dataset.content === undefined)) {
@@ -113,7 +115,7 @@ async function evaluate(id: string, inputs: ModelEvaluationInputs, provider: unk
   }
   info(`${label}: evaluating ${inputs.model} on ${prepared.examples.length} examples (${inputs.concurrency} in flight)`);
   const progress = throttled(2_000, (p: { model: string; done: number; total: number }) => info(`${label}: ${p.model}: ${p.done}/${p.total} examples`));
-  const report = await runEvaluation(createClient(), config, prepared, (p) => (p.done === p.total ? undefined : progress(p)));
+  const report = await runEvaluation(clientOf(resolveConnection(inputs.connection)), config, prepared, (p) => (p.done === p.total ? undefined : progress(p)));
   const { json, markdown } = await writeReport(inputs.projectDir, { ...report, id });
   const outs = outputsOf(inputs, report, json, markdown);
   if (!report.passed) throw new PartialResourceError(describeFailure(label, report, json), id, { ...outs, __provider: provider });

@@ -66,6 +66,11 @@ export const modelEvaluationSchema = z.object({
     onChange: "update",
     description: "Sampling seed. A change re-evaluates.",
   }),
+  connection: field(z.string().min(1, "must name a connection").optional(), {
+    // Another endpoint serves another copy of the model (or none): its answers are another result.
+    onChange: "update",
+    description: "The name of a connection in the stack config `openai-finetune:connections` (never a key) whose endpoint answers; default: the evaluated FineTunedModel's or ModelDeployment's connection, else the `openai:*` config and the environment. A change re-evaluates.",
+  }),
   concurrency: field(z.number().int().min(1).max(256).default(8), {
     onChange: "update",
     description: "Requests in flight (default 8). Changes only how fast: recorded, no new evaluation.",
@@ -122,6 +127,7 @@ export type ModelEvaluationInputs = z.infer<typeof modelEvaluationSchema>;
 /** The inputs whose change re-evaluates (the others are recorded as they are). */
 export const RERUN_KEYS = [
   "model",
+  "connection",
   "datasetHash",
   "graders",
   "minPassRate",

@@ -1,0 +1,78 @@
+/**
+ * The ModelEvaluation's `connection` input, its provider methods called directly against the emulator
+ * through the real SDK: the named connection's endpoint answers the chat calls, a name the stack does
+ * not define fails the check with no request, and a change of connection evaluates again.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toFile } from "openai";
+import { sha256Content } from "../../../provider/dataset";
+import { configureConnections, CONNECTIONS_KEY } from "../../../provider/connections";
+import { provider } from "../../../provider/model-evaluation/provider";
+import { chatDataset, withEmulator } from "../../helpers/provider-env";
+import { waitForJob } from "../../helpers/wait";
+
+const emulator = withEmulator({ timeScale: 400, apiKey: "sk-evaluation-named-4c1d9e" });
+const content = chatDataset(10, "ev"); // the API trains on no fewer than 10 examples
+
+async function trainedModel(): Promise<string> {
+  const client = emulator().client();
+  const file = await client.files.create({ file: await toFile(Buffer.from(content), "ev.jsonl"), purpose: "fine-tune" });
+  const job = await client.fineTuning.jobs.create({ model: "gpt-4o-mini-2024-07-18", training_file: file.id });
+  return (await waitForJob(client, job.id, ["succeeded"], 60_000)).job.fine_tuned_model as string;
+}
+
+function news(model: string, connection: string | undefined) {
+  return {
+    model,
+    connection,
+    dataset: { content },
+    datasetHash: sha256Content(content).sha256,
+    graders: [{ type: "similar", threshold: 0.5 }],
+    minPassRate: 0.5,
+    projectDir: mkdtempSync(join(tmpdir(), "eval-connection-")),
+    owner: "evals/dev/gate",
+  };
+}
+
+const chatCalls = async () => (await emulator().state()).requests.byRoute["POST /v1/chat/completions"] ?? 0;
+
+beforeAll(() => {
+  // The default connection holds a key the emulator refuses: only the named one can answer.
+  process.env.OPENAI_API_KEY = "sk-default-connection-refused";
+  const connections = { emu: { kind: "openai", baseUrl: emulator().baseURL, apiKey: emulator().apiKey } };
+  configureConnections({ get: (key) => (key === CONNECTIONS_KEY ? JSON.stringify(connections) : undefined) });
+});
+
+describe("ModelEvaluation connection", () => {
+  it("calls the named connection's endpoint, and fails through the default one whose key is refused", async () => {
+    const model = await trainedModel();
+    const checked = await provider.check({}, news(model, "emu"));
+    expect(checked.failures ?? []).toEqual([]);
+    const { outs } = await provider.create(checked.inputs);
+    expect(outs).toMatchObject({ connection: "emu", passed: true, counts: { total: 10, errored: 0 } });
+    expect(await chatCalls()).toBe(10);
+    const viaDefault = await provider.create((await provider.check({}, news(model, undefined))).inputs).then(() => "passed", (e: Error) => e.message);
+    expect(viaDefault).toMatch(/HTTP 401 invalid_api_key/);
+  }, 120_000);
+
+  it("refuses a connection name the stack does not define at check, with no request", async () => {
+    const before = (await emulator().state()).requests.total;
+    const { failures } = await provider.check({}, news("ft:gpt-4o-mini-2024-07-18:org::abc", "nope"));
+    expect(failures).toEqual([{ property: "connection", reason: 'connection "nope" is not defined in openai-finetune:connections (defined: emu)' }]);
+    expect((await emulator().state()).requests.total).toBe(before);
+  });
+
+  it("evaluates again when the connection changes, and not when old state had none and the program gives none", async () => {
+    const model = await trainedModel();
+    const inputs = (await provider.check({}, news(model, "emu"))).inputs;
+    const { id, outs } = await provider.create(inputs);
+    const calls = await chatCalls();
+    const { connection: _none, ...olderState } = outs as Record<string, unknown>;
+    expect(await provider.diff(id, { ...olderState, connection: undefined }, { ...inputs, connection: undefined })).toMatchObject({ changes: false });
+    await provider.update(id, outs, { ...inputs, concurrency: 2 });
+    expect(await chatCalls()).toBe(calls);
+    expect(await provider.diff(id, outs, { ...inputs, connection: "other" })).toMatchObject({ changes: true });
+  }, 120_000);
+});
