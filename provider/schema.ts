@@ -149,7 +149,7 @@ export function defaultOf(schema: z.ZodType): unknown {
   return parsed.success ? parsed.data : undefined;
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
+export function sameValue(a: unknown, b: unknown): boolean {
   if (containsUnknown(b)) return false;
   return canonicalJson(a) === canonicalJson(b);
 }

@@ -10,6 +10,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { CognitiveServicesManagementClient, Deployment } from "@azure/arm-cognitiveservices";
 import { z } from "zod";
 import { DEFAULT_MANAGEMENT_ENDPOINT, tokenProviderFor, type Connection } from "../connections";
+import { redact } from "../client";
 import { info, throttled } from "../log";
 
 /** The SKUs Azure offers for fine-tuned models, as the input names them. */
@@ -56,11 +57,24 @@ export interface AzureDeploymentOutputs {
   sku: { name: string; capacity: number };
 }
 
-/** A name when none is given: readable, stable per resource, always valid. */
-export function deriveDeploymentName(owner: string, model: string): string {
+/**
+ * A name when none is given: readable, always valid, and stable per resource (project/stack/resource),
+ * so a promotion to another model keeps the name clients call and two stacks never share one.
+ */
+export function deriveDeploymentName(owner: string): string {
   const resource = (owner.split("/").pop() ?? "model").replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^[-_]+|[-_]+$/g, "") || "model";
-  const tag = createHash("sha256").update(`${owner}\n${model}`).digest("hex").slice(0, 8);
+  const tag = createHash("sha256").update(owner).digest("hex").slice(0, 8);
   return `${resource.slice(0, 64 - tag.length - 1)}-${tag}`;
+}
+
+/** The deployment's name: the given one, else the derived one. */
+export function deploymentNameOf(input: AzureDeploymentInput, owner: string): string {
+  return input.deploymentName ?? deriveDeploymentName(owner);
+}
+
+/** Which Resource Manager resource a deployment is: two inputs naming the same one cannot coexist. */
+export function deploymentTarget(input: AzureDeploymentInput, owner: string): string {
+  return [input.subscriptionId, input.resourceGroup, input.account, deploymentNameOf(input, owner)].join("/").toLowerCase();
 }
 
 /** Where Resource Manager is; plain http only on loopback (the SDK refuses bearer tokens over http unless allowed). */
@@ -115,7 +129,7 @@ function outputsOf(connection: Connection, name: string, d: Deployment): AzureDe
  * throttled progress. `model` is the fine-tuned model (or checkpoint) id.
  */
 export async function deployOnAzure(connection: Connection, input: AzureDeploymentInput, model: string, opts: { label: string; owner: string; pollIntervalMs?: number }): Promise<AzureDeploymentOutputs> {
-  const name = input.deploymentName ?? deriveDeploymentName(opts.owner, model);
+  const name = deploymentNameOf(input, opts.owner);
   const client = managementClient(connection, input.subscriptionId);
   const body: Deployment = {
     sku: { name: ARM_SKU[input.sku.name], capacity: input.sku.capacity ?? (input.sku.name === "Developer" ? 50 : 1) },
@@ -127,7 +141,7 @@ export async function deployOnAzure(connection: Connection, input: AzureDeployme
   poller.onProgress((state) => progress(String((state.result as Deployment | undefined)?.properties?.provisioningState ?? state.status)));
   const done = await poller.pollUntilDone();
   const state = done.properties?.provisioningState;
-  if (state !== "Succeeded") throw new Error(`${opts.label}: deployment ${name} ended ${state ?? "without a provisioning state"}`);
+  if (state !== "Succeeded") throw new Error(`deployment ${name} ended ${state ?? "without a provisioning state"}`);
   info(`${opts.label}: deployment ${name} is ready; call it with model "${name}"`);
   return outputsOf(connection, name, done);
 }
@@ -147,4 +161,11 @@ export async function readAzureDeployment(connection: Connection, input: AzureDe
 export async function deleteAzureDeployment(connection: Connection, input: AzureDeploymentInput, name: string, label: string): Promise<void> {
   info(`${label}: deleting deployment ${name} on ${input.account}`);
   await managementClient(connection, input.subscriptionId).deployments.beginDeleteAndWait(input.resourceGroup, input.account, name, { updateIntervalInMs: 2_000 });
+}
+
+/** A Resource Manager error as one line: what was being done, the HTTP status and code, Azure's message. */
+export function describeArmError(what: string, err: unknown): string {
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  const status = e.statusCode === undefined ? "" : ` (HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ""})`;
+  return redact(`${what}${status}: ${e.message ?? String(err)}`);
 }

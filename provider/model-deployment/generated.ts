@@ -13,11 +13,13 @@ export interface ModelDeploymentArgs {
   evaluation?: EvaluationLike | pulumi.Input<EvaluationLike>;
   /** The name of a connection in the stack config `openai-finetune:connections` (never a key) where the model is served; default: the `openai:*` config and the environment. */
   connection?: pulumi.Input<string>;
+  /** On an Azure connection (required there: a fine-tuned model answers only through a deployment): the Resource Manager deployment `{subscriptionId, resourceGroup, account, deploymentName?, sku: {name, capacity?}, source?}`. `sku.name` is `Standard`, `GlobalStandard`, `ProvisionedManaged` or `Developer` (24 hours); `deploymentName` defaults to one derived from the resource, stable across promotions; `source` is the Resource Manager id of the account that trained the model when it is another one. `sku.capacity` (like `model`) updates the deployment in place; a change of anything else replaces it. */
+  azure?: pulumi.Input<{ subscriptionId: string; resourceGroup: string; account: string; deploymentName?: string; sku: { name: "Standard" | "GlobalStandard" | "ProvisionedManaged" | "Developer"; capacity?: number }; source?: string }>;
 }
 
 /** The outputs of a ModelDeployment, as its declaration lists them; the resource class extends this. */
 export abstract class ModelDeploymentResource extends dynamic.Resource {
-  /** The model id to call. */
+  /** The model id to call: the fine-tuned model's id, or on Azure the deployment's name (what a client passes as `model` on the v1 routes). */
   declare readonly model: pulumi.Output<string>;
   /** The job that trained the model, found in the API; null when the API lists none. */
   declare readonly jobId: pulumi.Output<string | null>;
@@ -35,4 +37,14 @@ export abstract class ModelDeploymentResource extends dynamic.Resource {
   declare readonly markerFileId: pulumi.Output<string>;
   /** Set by refresh when the model was deleted: the next `up` fails, naming it. */
   declare readonly modelDeleted: pulumi.Output<boolean | undefined>;
+  /** The fine-tuned model served (on Azure `model` is the deployment's name). */
+  declare readonly fineTunedModel: pulumi.Output<string | undefined>;
+  /** On Azure, the Resource Manager deployment's name; null elsewhere. */
+  declare readonly deploymentName: pulumi.Output<string | null | undefined>;
+  /** On Azure, the resource endpoint that serves the deployment (the `AzureOpenAI` client's `endpoint`; the v1 routes are under `/openai/v1`); null elsewhere. */
+  declare readonly endpoint: pulumi.Output<string | null | undefined>;
+  /** On Azure, the deployment's `provisioningState` as last read; null elsewhere. */
+  declare readonly provisioningState: pulumi.Output<string | null | undefined>;
+  /** Set by refresh when the Azure deployment is gone (a Developer deployment's 24 hours, 15 days without calls, or deleted outside Pulumi): the next `up` creates it again. */
+  declare readonly deploymentDeleted: pulumi.Output<boolean | undefined>;
 }

@@ -13,6 +13,8 @@ export interface EvaluationLike {
   passed: pulumi.Input<boolean>;
   /** The model it judged; when given it must be the model served. */
   model?: pulumi.Input<string>;
+  /** The fine-tuned model behind `model` when that is a deployment's name (an evaluation of an Azure deployment). */
+  fineTunedModel?: pulumi.Input<string | undefined>;
   /** Names it in a refusal (a resource's own name is used for a resource). */
   name?: pulumi.Input<string>;
 }
@@ -30,6 +32,7 @@ export class ModelDeployment extends ModelDeploymentResource {
         model,
         evaluation: evaluationInput(args.evaluation),
         connection: args.connection,
+        azure: args.azure,
         servedBy: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
       }),
       opts,
@@ -45,7 +48,7 @@ function evaluationInput(evaluation: ModelDeploymentArgs["evaluation"]): pulumi.
   if (evaluation instanceof pulumi.Resource) {
     const e = evaluation as unknown as EvaluationLike;
     const name = pulumi.output((evaluation as unknown as { urn: pulumi.Output<string> }).urn).apply((urn) => urn.split("::").pop());
-    return pulumi.output({ passed: e.passed, model: e.model, name });
+    return pulumi.output({ passed: e.passed, model: e.model, fineTunedModel: e.fineTunedModel, name });
   }
-  return pulumi.output(evaluation as pulumi.Input<EvaluationLike>).apply((e) => ({ passed: e.passed, model: e.model, name: e.name }));
+  return pulumi.output(evaluation as pulumi.Input<EvaluationLike>).apply((e) => ({ passed: e.passed, model: e.model, fineTunedModel: e.fineTunedModel, name: e.name }));
 }

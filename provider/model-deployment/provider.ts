@@ -8,15 +8,16 @@ import type OpenAI from "openai";
 import type { Model } from "openai/resources/models";
 import { checkConnectionInput } from "../check-connection";
 import { configureProvider } from "../client";
-import { clientOf, resolveConnection } from "../connections";
-import { isNotFound, wrapApiError } from "../errors";
+import { clientOf, resolveConnection, type Connection } from "../connections";
+import { PartialResourceError, isNotFound, wrapApiError } from "../errors";
 import { datasetHashOfJob, findJobOfModel, ownerOfJob, shutdownDateOf } from "../lineage";
 import { info, warn } from "../log";
 import { findModel, parseFineTunedId } from "../models";
 import { warnIfRetiring } from "../retirement";
 import { reportedOnce } from "../report-once";
-import { checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
+import { checkInputs, diffInputs, echoInputs, sameValue, withStateVersions } from "../schema";
 import { parseOwner, recordServing, removeServing, type ServingMarker } from "../serving";
+import { deleteAzureDeployment, deployOnAzure, describeArmError, deploymentNameOf, deploymentTarget, managementEndpointOf, readAzureDeployment, type AzureDeploymentInput, type AzureDeploymentOutputs } from "./azure";
 import { modelDeploymentDeclaration, modelDeploymentSchema, type ModelDeploymentInputs, type ModelDeploymentOutputs } from "./schema";
 
 type Props = Record<string, unknown>;
@@ -30,10 +31,33 @@ async function check(_olds: Props, news: Props): Promise<dynamic.CheckResult> {
   const connection = checkConnectionInput(inputs.connection, unknown.has("connection"));
   if (connection.failure) return { inputs, failures: [connection.failure] };
   const problems = [
+    unknown.has("azure") ? undefined : azureFailure(inputs, connection.value),
     unknown.has("model") ? undefined : baseModelFailure(inputs.model),
     unknown.has("evaluation") || unknown.has("model") ? undefined : evaluationFailure(inputs),
   ].filter((f): f is dynamic.CheckFailure => f !== undefined);
   return { inputs, failures: problems };
+}
+
+/** On Azure a fine-tuned model answers only through a deployment; elsewhere there is none to make. */
+function azureFailure(inputs: ModelDeploymentInputs, connection: Connection | undefined): dynamic.CheckFailure | undefined {
+  if (!connection) return undefined;
+  const name = connection.name === undefined ? "the default connection" : `connection "${connection.name}"`;
+  if (connection.kind === "azure" && !inputs.azure) {
+    return {
+      property: "azure",
+      reason: `${name} is Azure OpenAI, where a fine-tuned model answers only through a deployment: give azure: {subscriptionId, resourceGroup, account, sku: {name: "Standard"}} (a Resource Manager deployment, billed per hour)`,
+    };
+  }
+  if (connection.kind !== "azure" && inputs.azure) {
+    return { property: "azure", reason: `${name} is not an Azure connection (kind "${connection.kind}"): azure deployments are made only on Azure OpenAI; remove azure or name an Azure connection` };
+  }
+  if (!inputs.azure) return undefined;
+  try {
+    managementEndpointOf(connection);
+  } catch (err) {
+    return { property: "connection", reason: (err as Error).message };
+  }
+  return undefined;
 }
 
 /** A StackReference output the other stack does not export arrives as nothing: say where to look. */
@@ -60,18 +84,46 @@ function evaluationFailure(inputs: ModelDeploymentInputs): dynamic.CheckFailure 
   const evaluation = inputs.evaluation;
   if (!evaluation) return undefined;
   const name = evaluation.name ? `evaluation ${evaluation.name}` : "the evaluation";
-  if (evaluation.model !== undefined && evaluation.model !== inputs.model) {
-    return { property: "evaluation", reason: `${name} judged ${evaluation.model}, not ${inputs.model}: evaluate the model this deployment serves` };
+  const judged = evaluation.fineTunedModel ?? evaluation.model;
+  if (judged !== undefined && judged !== inputs.model) {
+    return { property: "evaluation", reason: `${name} judged ${judged}, not ${inputs.model}: evaluate the model this deployment serves` };
   }
   if (evaluation.passed) return undefined;
   return { property: "evaluation", reason: `${name} of ${inputs.model} did not pass: ${inputs.model} is not served (see its report under .openai-finetune/evaluations/)` };
 }
 
 async function diff(_id: string, olds: Props, news: Props): Promise<dynamic.DiffResult> {
-  warnIfRetiring(olds.model as string | undefined, olds.baseModel as string | undefined, olds.baseModelShutdownDate as string | null | undefined);
-  const result = diffInputs(modelDeploymentSchema, olds, news);
-  // A model deleted since the last up: the next up must say so rather than report nothing to do.
-  return olds.modelDeleted === true ? { ...result, changes: true } : result;
+  const recorded = recordedInputs(olds);
+  warnIfRetiring(recorded.model as string | undefined, olds.baseModel as string | undefined, olds.baseModelShutdownDate as string | null | undefined);
+  const result = diffInputs(modelDeploymentSchema, recorded, news);
+  const replaces = (result.replaces ?? []).filter((key) => key !== "azure" || replacesDeployment(recorded, news));
+  // A model deleted since the last up must be named by the next up; a deployment gone is made again.
+  const changes = result.changes || olds.modelDeleted === true || olds.deploymentDeleted === true;
+  // The same Resource Manager name cannot hold the old and the new deployment at once.
+  const sameTarget = replaces.length > 0 && sameDeploymentTarget(recorded, news);
+  return { ...result, changes, replaces, ...(sameTarget ? { deleteBeforeReplace: true } : {}) };
+}
+
+/** State keeps the deployment's name in `model` on Azure: the program's `model` is compared with the fine-tune. */
+function recordedInputs(props: Props): Props {
+  return props.fineTunedModel === undefined ? props : { ...props, model: props.fineTunedModel };
+}
+
+/** Capacity scales in place; another account, name, SKU or source is another deployment. */
+function replacesDeployment(olds: Props, news: Props): boolean {
+  const before = olds.azure as AzureDeploymentInput | undefined;
+  const after = news.azure as AzureDeploymentInput | undefined;
+  if (sameValue(before, after)) return false;
+  if (!before || !after) return true;
+  const withoutCapacity = (a: AzureDeploymentInput) => ({ ...a, sku: { ...a.sku, capacity: undefined } });
+  return !sameValue(withoutCapacity(before), withoutCapacity(after));
+}
+
+function sameDeploymentTarget(olds: Props, news: Props): boolean {
+  const before = olds.azure as AzureDeploymentInput | undefined;
+  const after = news.azure as AzureDeploymentInput | undefined;
+  if (!before || !after || typeof olds.servedBy !== "string" || typeof news.servedBy !== "string") return false;
+  return deploymentTarget(before, olds.servedBy) === deploymentTarget(after, news.servedBy);
 }
 
 function labelOf(inputs: Pick<ModelDeploymentInputs, "servedBy">): string {
@@ -97,8 +149,8 @@ async function callableModel(client: OpenAI, inputs: ModelDeploymentInputs, oper
   }
 }
 
-/** Checks the model, reads its lineage from the API, and records that this stack serves it. */
-async function serve(inputs: ModelDeploymentInputs, operation: string): Promise<ModelDeploymentOutputs> {
+/** Checks the model, reads its lineage from the API, records that this stack serves it and, on Azure, deploys it. */
+async function serve(inputs: ModelDeploymentInputs, operation: string, provider: unknown): Promise<ModelDeploymentOutputs> {
   const label = labelOf(inputs);
   const refusal = evaluationFailure(inputs);
   if (refusal) throw new Error(`${label}: ${operation}: ${refusal.reason}`);
@@ -115,7 +167,7 @@ async function serve(inputs: ModelDeploymentInputs, operation: string): Promise<
   const markerFileId = await recordServing(client, markerOf(inputs)).catch((err) => {
     throw wrapApiError(`${label}: ${operation}: recording that this stack serves ${inputs.model}`, err);
   });
-  return {
+  const outs: ModelDeploymentOutputs = {
     ...(echoInputs(modelDeploymentSchema, inputs) as ModelDeploymentInputs),
     jobId: job?.id ?? null,
     baseModel,
@@ -124,21 +176,50 @@ async function serve(inputs: ModelDeploymentInputs, operation: string): Promise<
     owner: job ? ownerOfJob(job) : null,
     baseModelShutdownDate: ownShutdown ?? (baseModel ? await shutdownDateOf(client, baseModel) : null),
     markerFileId,
+    fineTunedModel: inputs.model,
+    deploymentName: null,
+    endpoint: null,
+    provisioningState: null,
   };
+  return inputs.azure ? { ...outs, ...(await deployed(inputs, inputs.azure, operation, outs, provider)) } : outs;
+}
+
+/**
+ * The Resource Manager deployment, created or updated. One that fails after the serving marker was
+ * recorded is kept as a partial resource: the stack knows what exists, the next `up` tries again and
+ * `destroy` removes it.
+ */
+async function deployed(inputs: ModelDeploymentInputs, azure: AzureDeploymentInput, operation: string, outs: ModelDeploymentOutputs, provider: unknown) {
+  const label = labelOf(inputs);
+  const connection = resolveConnection(inputs.connection);
+  try {
+    return placementOf(await deployOnAzure(connection, azure, inputs.model, { label, owner: inputs.servedBy }));
+  } catch (err) {
+    const name = deploymentNameOf(azure, inputs.servedBy);
+    const state = await readAzureDeployment(connection, azure, name).catch(() => undefined);
+    const exists = state ? `deployment ${name} exists on ${azure.account} (${state.provisioningState}) and is recorded in the stack` : `no deployment ${name} exists on ${azure.account}`;
+    const message = `${describeArmError(`${label}: ${operation}: deploying ${inputs.model} as ${name} on Azure`, err)}; ${exists}; the next \`pulumi up\` tries again, \`pulumi destroy\` removes what exists`;
+    const partial = { ...outs, ...(state ? placementOf(state) : { deploymentName: name, endpoint: null, provisioningState: null }), deploymentDeleted: !state, __provider: provider };
+    throw new PartialResourceError(message, inputs.servedBy, partial);
+  }
+}
+
+function placementOf(d: AzureDeploymentOutputs): Pick<ModelDeploymentOutputs, "model" | "deploymentName" | "endpoint" | "provisioningState"> {
+  return { model: d.model, deploymentName: d.deploymentName, endpoint: d.endpoint, provisioningState: d.provisioningState };
 }
 
 async function create(news: Props): Promise<dynamic.CreateResult> {
   const inputs = modelDeploymentSchema.parse(news);
-  const outs = await serve(inputs, "create");
+  const outs = await serve(inputs, "create", news.__provider);
   info(`${labelOf(inputs)}: serving ${inputs.model}${outs.owner ? ` (trained by ${outs.owner.project}/${outs.owner.stack})` : ""}`);
   return { id: inputs.servedBy, outs };
 }
 
-/** A promotion or a rollback: the new model is checked and marked served before the old marker goes. */
+/** A promotion, a rollback or a new capacity: the new model is checked and marked served before the old marker goes. */
 async function update(_id: string, olds: Props, news: Props): Promise<dynamic.UpdateResult> {
   const inputs = modelDeploymentSchema.parse(news);
-  const outs = await serve(inputs, "update");
-  const previous = olds.model as string | undefined;
+  const outs = await serve(inputs, "update", news.__provider);
+  const previous = recordedInputs(olds).model as string | undefined;
   if (previous && previous !== inputs.model) {
     const client = clientFor(inputs);
     await removeServing(client, { ...markerOf(inputs), model: previous }).catch((err) => {
@@ -152,7 +233,7 @@ async function update(_id: string, olds: Props, news: Props): Promise<dynamic.Up
 /** Refresh: a model deleted since the last up is marked, and the next up fails on it with the reason. */
 async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> {
   if (props.model === undefined) throw new Error("ModelDeployment cannot be imported: declare it with the model to serve");
-  const inputs = modelDeploymentSchema.parse(props);
+  const inputs = modelDeploymentSchema.parse(recordedInputs(props));
   const client = clientFor(inputs);
   let model: Model;
   try {
@@ -164,17 +245,38 @@ async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> 
   }
   const { modelDeleted: _gone, ...rest } = props;
   const shutdown = (model as { shutdown_date?: string | null }).shutdown_date;
-  return { id, props: { ...rest, baseModelShutdownDate: shutdown ?? props.baseModelShutdownDate ?? null } };
+  const placement = inputs.azure ? await readPlacement(inputs, inputs.azure, props) : {};
+  return { id, props: { ...rest, ...placement, baseModelShutdownDate: shutdown ?? props.baseModelShutdownDate ?? null } };
 }
 
-/** Removes this stack's serving marker; the model itself stays (its owner decides). */
+/** The Azure deployment as it is now; one gone (24 hours on Developer, 15 days idle, deleted by hand) is made again by the next up. */
+async function readPlacement(inputs: ModelDeploymentInputs, azure: AzureDeploymentInput, props: Props): Promise<Props> {
+  const label = labelOf(inputs);
+  const name = (props.deploymentName as string | null | undefined) ?? deploymentNameOf(azure, inputs.servedBy);
+  const now = await readAzureDeployment(resolveConnection(inputs.connection), azure, name).catch((err) => {
+    throw new Error(describeArmError(`${label}: refresh: reading deployment ${name} on ${azure.account}`, err));
+  });
+  if (now) return { ...placementOf(now), deploymentDeleted: undefined };
+  const why = azure.sku.name === "Developer" ? "a Developer deployment lives 24 hours" : "Azure deletes a deployment after 15 days without calls";
+  warn(`${label}: deployment ${name} no longer exists on ${azure.account} (${why}, or it was deleted outside Pulumi): nothing serves ${inputs.model}; the next \`pulumi up\` deploys it again`);
+  return { provisioningState: null, deploymentDeleted: true };
+}
+
+/** Removes the Azure deployment (when there is one) and this stack's serving marker; the model itself stays (its owner decides). */
 async function remove(_id: string, props: Props): Promise<void> {
-  const inputs = modelDeploymentSchema.parse(props);
+  const inputs = modelDeploymentSchema.parse(recordedInputs(props));
+  const label = labelOf(inputs);
+  if (inputs.azure) {
+    const name = (props.deploymentName as string | null | undefined) ?? deploymentNameOf(inputs.azure, inputs.servedBy);
+    await deleteAzureDeployment(resolveConnection(inputs.connection), inputs.azure, name, label).catch((err) => {
+      throw new Error(`${describeArmError(`${label}: delete: deleting deployment ${name} on ${inputs.azure!.account}`, err)}; it still exists and the stack still holds it`);
+    });
+  }
   const client = clientFor(inputs);
   await removeServing(client, markerOf(inputs)).catch((err) => {
-    throw wrapApiError(`${labelOf(inputs)}: removing the serving marker of ${inputs.model}`, err);
+    throw wrapApiError(`${label}: removing the serving marker of ${inputs.model}`, err);
   });
-  info(`${labelOf(inputs)}: no longer serving ${inputs.model} (the model is left to its owner)`);
+  info(`${label}: no longer serving ${inputs.model} (the model is left to its owner)`);
 }
 
 function clientFor(inputs: Pick<ModelDeploymentInputs, "connection">): OpenAI {

@@ -41,6 +41,8 @@ export interface ModelEvaluationArgs {
 export abstract class ModelEvaluationResource extends dynamic.Resource {
   /** The evaluated model id. */
   declare readonly model: pulumi.Output<string>;
+  /** The fine-tuned model behind `model`: the fine-tune itself, or the one an Azure deployment serves (so a ModelDeployment gated on this evaluation can check it). */
+  declare readonly fineTunedModel: pulumi.Output<string | undefined>;
   /** sha256 of the evaluated dataset's bytes. */
   declare readonly datasetHash: pulumi.Output<string>;
   /** Whether the gate passed. A failing gate fails `up`; the resource is then saved with `passed: false`. */

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { sha256Content, sha256File } from "../dataset";
 import type { Counts, Failure, GraderResult, ModelSummary } from "../evaluation/summary";
 import type { GraderSpec } from "../evaluation/graders";
+import { ModelDeployment } from "../model-deployment";
 import { withOutputPlaceholders } from "../schema";
 import { trampoline } from "../trampoline";
 import { ModelEvaluationResource, type ModelEvaluationArgs } from "./generated";
@@ -39,6 +40,7 @@ export class ModelEvaluation extends ModelEvaluationResource {
       name,
       withOutputPlaceholders(modelEvaluationDeclaration, {
         model: modelOf(args.model),
+        fineTunedModel: fineTunedModelOf(args.model),
         connection: args.connection ?? connectionOf(args.model),
         dataset: pulumi.all([dataset.path, dataset.content]).apply(([path, content]) => (path !== undefined ? { path } : { content })),
         datasetHash,
@@ -63,10 +65,18 @@ export class ModelEvaluation extends ModelEvaluationResource {
   }
 }
 
+/** What a client calls: a deployment's `model` (on Azure its name), a FineTunedModel's id, or the id given. */
 function modelOf(model: EvaluatedModel): pulumi.Input<string> {
+  if (model instanceof ModelDeployment) return model.model;
   if (model && typeof model === "object" && "fineTunedModel" in model && pulumi.Output.isInstance(model.fineTunedModel)) return model.fineTunedModel;
   if (model && typeof model === "object" && "model" in model && pulumi.Output.isInstance(model.model)) return model.model;
   return model as pulumi.Input<string>;
+}
+
+function fineTunedModelOf(model: EvaluatedModel): pulumi.Input<string | undefined> | undefined {
+  if (model instanceof ModelDeployment) return model.fineTunedModel;
+  if (model && typeof model === "object" && "fineTunedModel" in model && pulumi.Output.isInstance(model.fineTunedModel)) return model.fineTunedModel;
+  return undefined;
 }
 
 /** The evaluated resource's connection: the model is called where it was trained or is served. */

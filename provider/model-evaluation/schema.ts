@@ -18,6 +18,13 @@ export const modelEvaluationSchema = z.object({
     output: { description: "The evaluated model id.", type: "string" },
     description: "The model evaluated: a FineTunedModel's or ModelDeployment's model, or a model id. A change re-evaluates.",
   }),
+  fineTunedModel: field(z.string().optional(), {
+    // Derived from `model`, which decides a rerun: comparing it too would add nothing.
+    onChange: "ignore",
+    role: "internal",
+    output: { description: "The fine-tuned model behind `model`: the fine-tune itself, or the one an Azure deployment serves (so a ModelDeployment gated on this evaluation can check it)." },
+    description: "Set by the resource class from the evaluated FineTunedModel or ModelDeployment.",
+  }),
   dataset: field(z.object({ path: z.string().min(1).optional(), content: z.string().optional() }).strict(), {
     onChange: "ignore",
     argType: "EvaluationDataset",
