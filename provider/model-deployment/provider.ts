@@ -149,12 +149,33 @@ async function callableModel(client: OpenAI, inputs: ModelDeploymentInputs, oper
   }
 }
 
+type Lineage = Pick<ModelDeploymentOutputs, "jobId" | "baseModel" | "trainingFileId" | "datasetHash" | "owner" | "baseModelShutdownDate">;
+
 /** Checks the model, reads its lineage from the API, records that this stack serves it and, on Azure, deploys it. */
 async function serve(inputs: ModelDeploymentInputs, operation: string, provider: unknown): Promise<ModelDeploymentOutputs> {
   const label = labelOf(inputs);
   const refusal = evaluationFailure(inputs);
   if (refusal) throw new Error(`${label}: ${operation}: ${refusal.reason}`);
   const client = clientFor(inputs);
+  const lineage = inputs.azure?.source ? lineageElsewhere(inputs, inputs.azure.source) : await lineageOf(client, inputs, operation);
+  const markerFileId = await recordServing(client, markerOf(inputs)).catch((err) => {
+    throw wrapApiError(`${label}: ${operation}: recording that this stack serves ${inputs.model}`, err);
+  });
+  const outs: ModelDeploymentOutputs = {
+    ...(echoInputs(modelDeploymentSchema, inputs) as ModelDeploymentInputs),
+    ...lineage,
+    markerFileId,
+    fineTunedModel: inputs.model,
+    deploymentName: null,
+    endpoint: null,
+    provisioningState: null,
+  };
+  return inputs.azure ? { ...outs, ...(await deployed(inputs, inputs.azure, operation, outs, provider)) } : outs;
+}
+
+/** The model as this connection's API has it, and where it came from. */
+async function lineageOf(client: OpenAI, inputs: ModelDeploymentInputs, operation: string): Promise<Lineage> {
+  const label = labelOf(inputs);
   const model = await callableModel(client, inputs, operation);
   const job = await findJobOfModel(client, inputs.model).catch((err) => {
     throw wrapApiError(`${label}: ${operation}: listing fine-tuning jobs for ${inputs.model}'s lineage`, err);
@@ -164,24 +185,20 @@ async function serve(inputs: ModelDeploymentInputs, operation: string, provider:
   }
   const baseModel = job?.model ?? parseFineTunedId(inputs.model) ?? null;
   const ownShutdown = (model as { shutdown_date?: string | null }).shutdown_date;
-  const markerFileId = await recordServing(client, markerOf(inputs)).catch((err) => {
-    throw wrapApiError(`${label}: ${operation}: recording that this stack serves ${inputs.model}`, err);
-  });
-  const outs: ModelDeploymentOutputs = {
-    ...(echoInputs(modelDeploymentSchema, inputs) as ModelDeploymentInputs),
+  return {
     jobId: job?.id ?? null,
     baseModel,
     trainingFileId: job?.training_file ?? null,
     datasetHash: job ? await datasetHashOfJob(client, job) : null,
     owner: job ? ownerOfJob(job) : null,
     baseModelShutdownDate: ownShutdown ?? (baseModel ? await shutdownDateOf(client, baseModel) : null),
-    markerFileId,
-    fineTunedModel: inputs.model,
-    deploymentName: null,
-    endpoint: null,
-    provisioningState: null,
   };
-  return inputs.azure ? { ...outs, ...(await deployed(inputs, inputs.azure, operation, outs, provider)) } : outs;
+}
+
+/** A model trained in another Azure account (`source`): this connection's data plane does not have it; Resource Manager checks it. */
+function lineageElsewhere(inputs: ModelDeploymentInputs, source: string): Lineage {
+  info(`${labelOf(inputs)}: ${inputs.model} was trained in ${source.split("/").pop()}: its lineage is read there, not here; Resource Manager checks that it exists`);
+  return { jobId: null, baseModel: null, trainingFileId: null, datasetHash: null, owner: null, baseModelShutdownDate: null };
 }
 
 /**
@@ -234,6 +251,8 @@ async function update(_id: string, olds: Props, news: Props): Promise<dynamic.Up
 async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> {
   if (props.model === undefined) throw new Error("ModelDeployment cannot be imported: declare it with the model to serve");
   const inputs = modelDeploymentSchema.parse(recordedInputs(props));
+  // A model from another account is not in this data plane: the deployment is what can be read.
+  if (inputs.azure?.source) return { id, props: { ...props, ...(await readPlacement(inputs, inputs.azure, props)) } };
   const client = clientFor(inputs);
   let model: Model;
   try {
