@@ -228,12 +228,6 @@ export function classOutputs(declaration: ResourceDeclaration): [string, z.ZodTy
   return all.map(([key, schema]) => [key, schema, ruleOf(schema, key)] as [string, z.ZodType, FieldDeclaration]).filter(([, , rule]) => rule.output);
 }
 
-/** The engine only reports an output whose key the resource registered: `undefined` for each, under the given props. */
-export function withOutputPlaceholders(declaration: ResourceDeclaration, props: Record<string, unknown>): Record<string, unknown> {
-  const placeholders = Object.fromEntries(classOutputs(declaration).map(([key]) => [key, undefined]));
-  return { ...placeholders, ...props };
-}
-
 /** The keys whose inputs are secret: the class wraps them in `pulumi.secret`, which keeps the outputs of the same key secret. */
 export function secretInputs(declaration: ResourceDeclaration): string[] {
   return Object.entries(declaration.inputs.shape).filter(([key, s]) => ruleOf(s as z.ZodType, key).secret).map(([key]) => key);

@@ -2,9 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { TrainingFile } from "../training-file";
 import { trampoline } from "../trampoline";
-import { withOutputPlaceholders } from "../schema";
 import { FineTunedModelResource, type FineTunedModelArgs } from "./generated";
-import { fineTunedModelDeclaration } from "./schema";
 
 export type { Hyperparameters, Method, WandbIntegration } from "./types";
 export type { FineTunedModelArgs } from "./generated";
@@ -20,7 +18,7 @@ export class FineTunedModel extends FineTunedModelResource {
     super(
       provider,
       name,
-      withOutputPlaceholders(fineTunedModelDeclaration, {
+      {
         baseModel: args.baseModel,
         connection: args.connection ?? training.connection,
         trainingType: args.trainingType,
@@ -43,10 +41,8 @@ export class FineTunedModel extends FineTunedModelResource {
         pricePerMillionTokens: args.pricePerMillionTokens,
         importJobId: args.importJobId,
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-      }),
+      },
       opts,
-      "openai-finetune",
-      "FineTunedModel",
     );
   }
 }

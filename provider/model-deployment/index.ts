@@ -1,10 +1,8 @@
 /** `ModelDeployment`: "this stack serves this model", promoted between stacks without retraining. */
 import * as pulumi from "@pulumi/pulumi";
 import { FineTunedModel } from "../fine-tuned-model";
-import { withOutputPlaceholders } from "../schema";
 import { trampoline } from "../trampoline";
 import { ModelDeploymentResource, type ModelDeploymentArgs } from "./generated";
-import { modelDeploymentDeclaration } from "./schema";
 
 export type { ModelDeploymentArgs } from "./generated";
 
@@ -28,16 +26,14 @@ export class ModelDeployment extends ModelDeploymentResource {
     super(
       provider,
       name,
-      withOutputPlaceholders(modelDeploymentDeclaration, {
+      {
         model,
         evaluation: evaluationInput(args.evaluation),
         connection: args.connection,
         azure: args.azure,
         servedBy: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-      }),
+      },
       opts,
-      "openai-finetune",
-      "ModelDeployment",
     );
   }
 }

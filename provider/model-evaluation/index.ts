@@ -6,10 +6,8 @@ import { sha256Content, sha256File } from "../dataset";
 import type { Counts, Failure, GraderResult, ModelSummary } from "../evaluation/summary";
 import type { GraderSpec } from "../evaluation/graders";
 import { ModelDeployment } from "../model-deployment";
-import { withOutputPlaceholders } from "../schema";
 import { trampoline } from "../trampoline";
 import { ModelEvaluationResource, type ModelEvaluationArgs } from "./generated";
-import { modelEvaluationDeclaration } from "./schema";
 
 export type { GraderSpec, Counts, Failure, GraderResult, ModelSummary };
 export type { ModelEvaluationArgs } from "./generated";
@@ -38,7 +36,7 @@ export class ModelEvaluation extends ModelEvaluationResource {
     super(
       provider,
       name,
-      withOutputPlaceholders(modelEvaluationDeclaration, {
+      {
         model: modelOf(args.model),
         fineTunedModel: fineTunedModelOf(args.model),
         connection: args.connection ?? connectionOf(args.model),
@@ -57,10 +55,8 @@ export class ModelEvaluation extends ModelEvaluationResource {
         pricePerMillionTokens: args.pricePerMillionTokens,
         projectDir: projectDir(),
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-      }),
+      },
       opts,
-      "openai-finetune",
-      "ModelEvaluation",
     );
   }
 }

@@ -5,8 +5,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { sha256Content, sha256File } from "../dataset";
 import { trampoline } from "../trampoline";
 import { CostCapGate } from "./cost-cap-gate";
-import { withOutputPlaceholders } from "../schema";
-import { trainingFileDeclaration } from "./schema";
 import { TrainingFileResource, type TrainingFileArgs } from "./generated";
 
 export type { FilePurpose } from "./types";
@@ -28,14 +26,15 @@ export class TrainingFile extends TrainingFileResource {
     const costCaps = new CostCapGate();
     const path = args.path === undefined ? undefined : pulumi.output(args.path).apply(projectPath);
     const contentHash = pulumi.all([path, args.content]).apply(([p, content]) => hashDataset(p, content));
-    // Inline data is the user's data: kept encrypted in state and out of the engine's logs.
+    // Inline data is the user's data: declared secret (the base class wraps this resource's input); the
+    // copy handed to FineTunedModels for their estimate is wrapped here, or it would reach their state in clear.
     const content = args.content === undefined ? undefined : pulumi.secret(args.content);
     super(
       provider,
       name,
-      withOutputPlaceholders(trainingFileDeclaration, {
+      {
         path,
-        content,
+        content: args.content,
         purpose: args.purpose,
         connection: args.connection,
         filename: args.filename,
@@ -45,10 +44,8 @@ export class TrainingFile extends TrainingFileResource {
         costCaps: costCaps.caps,
         contentHash,
         owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-      }),
+      },
       opts,
-      "openai-finetune",
-      "TrainingFile",
     );
     this.source = { path, content };
     this.costCaps = costCaps;

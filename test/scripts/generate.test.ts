@@ -74,7 +74,12 @@ export const widgetDeclaration = declareResource({
     writeFileSync(join(root, "README.md"), "# x\n<!-- generated:Widget:inputs -->\nold\n<!-- /generated:Widget:inputs -->\n<!-- generated:Widget:outputs -->\n<!-- /generated:Widget:outputs -->\n");
     const files = Object.fromEntries(generate(root).map((f) => [f.path, f.content]));
     expect(files["provider/widget/generated.ts"]).toContain("export interface WidgetArgs {\n  /** How big. Default `3`. A change rebuilds it. */\n  size?: pulumi.Input<number>;\n}");
-    expect(files["provider/widget/generated.ts"]).toContain("export abstract class WidgetResource extends dynamic.Resource {\n  /** Where it is. */\n  declare readonly url: pulumi.Output<string | null>;\n}");
+    expect(files["provider/widget/generated.ts"]).toContain(
+      "export abstract class WidgetResource extends dynamic.Resource {\n  /** Registers every declared output; the declaration's secret inputs and outputs are kept secret. */\n" +
+        "  protected constructor(provider: dynamic.ResourceProvider, name: string, props: Record<string, unknown>, opts?: pulumi.CustomResourceOptions) {\n" +
+        '    super(provider, name, resourceProps(widgetDeclaration, props), resourceOptions(widgetDeclaration, opts), "openai-finetune", "Widget");\n  }\n\n' +
+        "  /** Where it is. */\n  declare readonly url: pulumi.Output<string | null>;\n}",
+    );
     expect(files["README.md"]).toBe(
       "# x\n<!-- generated:Widget:inputs -->\n| input | change | meaning |\n|---|---|---|\n| `size` | **replace** | How big. Default `3`. |\n<!-- /generated:Widget:inputs -->\n" +
         "<!-- generated:Widget:outputs -->\n| output | meaning |\n|---|---|\n| `url` | Where it is. |\n<!-- /generated:Widget:outputs -->\n",
