@@ -6,8 +6,8 @@
  *   const serving = new ModelDeployment("serving", { model });
  */
 export { TrainingFile, type TrainingFileArgs, type FilePurpose } from "./training-file";
-export { FineTunedModel, type FineTunedModelArgs, type Hyperparameters, type Method, type WandbIntegration } from "./fine-tuned-model";
-export { ModelDeployment, type ModelDeploymentArgs, type EvaluationLike } from "./model-deployment";
+export { FineTunedModel, type FineTunedModelArgs, type DpoHyperparameters, type Hyperparameters, type Method, type ReinforcementHyperparameters, type WandbIntegration } from "./fine-tuned-model";
+export { ModelDeployment, type AzureDeployment, type ModelDeploymentArgs, type EvaluationLike } from "./model-deployment";
 export { listServing, type ServingMarker, type StackResource } from "./serving";
 export { analyzeDataset, autoEpochs, type AnalyzeOptions, type DatasetReport, type DatasetIssue } from "./dataset";
 export { lookupModel, listModels, type ModelFacts } from "./models";

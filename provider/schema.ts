@@ -67,6 +67,21 @@ export function output<T extends z.ZodType>(schema: T, rule: { description: stri
   return schema;
 }
 
+const namedTypes = z.registry<{ name: string; description: string }>();
+
+/**
+ * A nested shape with a name of its own (e.g. `Hyperparameters`): the generator writes it as an exported
+ * type, its properties documented from their `.describe()` text, so it is declared here and nowhere else.
+ */
+export function named<T extends z.ZodType>(schema: T, name: string, description: string): T {
+  namedTypes.add(schema, { name, description });
+  return schema;
+}
+
+export function nameOf(schema: z.ZodType): { name: string; description: string } | undefined {
+  return namedTypes.get(schema);
+}
+
 export function ruleOf(schema: z.ZodType, key: string): FieldDeclaration {
   const rule = fieldRules.get(schema);
   if (!rule) throw new Error(`schema field '${key}' has no field() declaration`);

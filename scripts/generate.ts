@@ -9,8 +9,8 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { z } from "zod";
-import { classOutputs, defaultOf, isResourceDeclaration, ruleOf, type FieldDeclaration, type ResourceDeclaration } from "../provider/schema";
+import { z } from "zod";
+import { classOutputs, defaultOf, isResourceDeclaration, nameOf, ruleOf, type FieldDeclaration, type ResourceDeclaration } from "../provider/schema";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -57,9 +57,17 @@ export function staleFiles(root = ROOT): string[] {
 // TypeScript
 
 /** The TypeScript type a schema accepts (only the shapes declarations use; anything else is `unknown`). */
-export function typeOf(schema: z.ZodType): string {
+/** Named shapes met while writing types (see `named`), written out as exported types of the module. */
+type NamedTypes = Map<string, z.ZodType>;
+
+export function typeOf(schema: z.ZodType, named?: NamedTypes): string {
   const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
-  const inner = () => typeOf(def.innerType as z.ZodType);
+  const inner = () => typeOf(def.innerType as z.ZodType, named);
+  const name = nameOf(schema);
+  if (name && named) {
+    named.set(name.name, schema);
+    return name.name;
+  }
   switch (def.type) {
     case "string":
     case "number":
@@ -69,7 +77,7 @@ export function typeOf(schema: z.ZodType): string {
     case "optional":
     case "default":
     case "pipe":
-      return def.type === "pipe" ? typeOf(def.out as z.ZodType) : inner();
+      return def.type === "pipe" ? typeOf(def.out as z.ZodType, named) : inner();
     case "nullable":
       return `${inner()} | null`;
     case "literal":
@@ -77,20 +85,54 @@ export function typeOf(schema: z.ZodType): string {
     case "enum":
       return Object.values(def.entries as Record<string, string>).map((v) => JSON.stringify(v)).join(" | ");
     case "array": {
-      const element = typeOf(def.element as z.ZodType);
+      const element = typeOf(def.element as z.ZodType, named);
       return /[ |]/.test(element) ? `(${element})[]` : `${element}[]`;
     }
     case "record":
-      return `Record<${typeOf(def.keyType as z.ZodType)}, ${typeOf(def.valueType as z.ZodType)}>`;
+      return `Record<${typeOf(def.keyType as z.ZodType, named)}, ${typeOf(def.valueType as z.ZodType, named)}>`;
     case "union":
-      return (def.options as z.ZodType[]).map(typeOf).join(" | ");
+      return (def.options as z.ZodType[]).map((o) => typeOf(o, named)).join(" | ");
     case "object": {
       const shape = def.shape as Record<string, z.ZodType>;
-      return `{ ${Object.entries(shape).map(([key, s]) => `${key}${isOptional(s) ? "?" : ""}: ${typeOf(s)}`).join("; ")} }`;
+      return `{ ${Object.entries(shape).map(([key, s]) => `${key}${isOptional(s) ? "?" : ""}: ${typeOf(s, named)}`).join("; ")} }`;
     }
     default:
       return "unknown";
   }
+}
+
+/** A property's `.describe()` text, on the property or on what `.optional()` wraps. */
+function describedAs(schema: z.ZodType): string | undefined {
+  const inner = (schema as unknown as { _zod: { def: { innerType?: z.ZodType } } })._zod.def.innerType;
+  return z.globalRegistry.get(schema)?.description ?? (inner ? describedAs(inner) : undefined);
+}
+
+/** One named shape: an interface with documented properties, or a type alias for a union. */
+function namedTypeDeclaration(name: string, schema: z.ZodType, named: NamedTypes): string {
+  const doc = docComment(nameOf(schema)!.description, "");
+  const def = (schema as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType> } } })._zod.def;
+  if (def.type !== "object") return `${doc}\nexport type ${name} =\n  | ${unionOf(schema, named)};`;
+  const lines = Object.entries(def.shape!).map(([key, s]) => {
+    const text = describedAs(s);
+    return `${text ? `${docComment(text)}\n` : ""}  ${key}${isOptional(s) ? "?" : ""}: ${typeOf(s, named)};`;
+  });
+  return `${doc}\nexport interface ${name} {\n${lines.join("\n")}\n}`;
+}
+
+/** The type of a named non-object shape, written without naming itself. */
+function unionOf(schema: z.ZodType, named: NamedTypes): string {
+  const def = (schema as unknown as { _zod: { def: { type: string; options?: z.ZodType[] } } })._zod.def;
+  if (def.type === "union") return def.options!.map((o) => typeOf(o, named)).join("\n  | ");
+  return "unknown";
+}
+
+/** Every named shape the module's types refer to, those they refer to in turn included, in the order first met. */
+function namedTypeDeclarations(named: NamedTypes): string[] {
+  const written = new Map<string, string>();
+  for (let pending = [...named.keys()]; pending.length > 0; pending = [...named.keys()].filter((n) => !written.has(n))) {
+    for (const name of pending) written.set(name, namedTypeDeclaration(name, named.get(name)!, named));
+  }
+  return [...written.values()];
 }
 
 function isOptional(schema: z.ZodType): boolean {
@@ -121,19 +163,22 @@ function inputFields(declaration: ResourceDeclaration): [string, z.ZodType, Fiel
     .filter(([, , rule]) => rule.role === "input");
 }
 
-function argsInterface(declaration: ResourceDeclaration): string {
+function argsInterface(declaration: ResourceDeclaration, named: NamedTypes): string {
   const lines = inputFields(declaration).map(([key, schema, rule]) => {
     const doc = [rule.description, defaultSentence(schema), changeSentence(declaration, rule)].filter(Boolean).join(" ");
-    const type = rule.argType ?? `pulumi.Input<${typeOf(schema)}>`;
+    // Computed even under an argType, which may name the shapes it refers to.
+    const computed = typeOf(schema, named);
+    const type = rule.argType ?? `pulumi.Input<${computed}>`;
     return `${docComment(doc)}\n  ${key}${isOptional(schema) ? "?" : ""}: ${type};`;
   });
   return `/** The arguments of a ${declaration.type}: ${lowerFirst(declaration.description)} */\nexport interface ${declaration.type}Args {\n${lines.join("\n")}\n}`;
 }
 
-function outputsClass(declaration: ResourceDeclaration, name: string): string {
+function outputsClass(declaration: ResourceDeclaration, name: string, named: NamedTypes): string {
   const lines = classOutputs(declaration).map(([key, schema, rule]) => {
     const output = rule.output ?? {};
-    const type = output.type ?? typeOf(schema) + (isOptional(schema) && !/undefined/.test(typeOf(schema)) ? " | undefined" : "");
+    const computed = typeOf(schema, named);
+    const type = output.type ?? computed + (isOptional(schema) && !/undefined/.test(computed) ? " | undefined" : "");
     return `${docComment(output.description ?? rule.description)}\n  declare readonly ${key}: pulumi.Output<${type}>;`;
   });
   return [
@@ -151,6 +196,10 @@ function outputsClass(declaration: ResourceDeclaration, name: string): string {
 
 function generatedModule(declaration: ResourceDeclaration, name: string): string {
   const imports = Object.entries(declaration.typeImports ?? {}).map(([module, names]) => `import type { ${[...names].sort().join(", ")} } from "${module}";`);
+  const named: NamedTypes = new Map();
+  const args = argsInterface(declaration, named);
+  const outputs = outputsClass(declaration, name, named);
+  const shapes = namedTypeDeclarations(named);
   return [
     "// Generated by scripts/generate.ts from the declaration in ./schema.ts (`npm run build` rewrites it): edit the declaration, not this file.",
     'import type * as pulumi from "@pulumi/pulumi";',
@@ -159,9 +208,10 @@ function generatedModule(declaration: ResourceDeclaration, name: string): string
     `import { ${name} } from "./schema";`,
     ...imports,
     "",
-    argsInterface(declaration),
+    ...shapes.flatMap((shape) => [shape, ""]),
+    args,
     "",
-    outputsClass(declaration, name),
+    outputs,
     "",
   ].join("\n");
 }

@@ -4,7 +4,58 @@ import * as dynamic from "@pulumi/pulumi/dynamic";
 import { resourceOptions, resourceProps } from "../resource";
 import { fineTunedModelDeclaration } from "./schema";
 import type { TrainingFile } from "../training-file";
-import type { Hyperparameters, Method, WandbIntegration } from "./types";
+
+/** The training method and its hyperparameters. */
+export type Method =
+  | { type: "supervised"; hyperparameters?: Hyperparameters }
+  | { type: "dpo"; hyperparameters?: DpoHyperparameters }
+  | { type: "reinforcement"; grader: Record<string, unknown>; hyperparameters?: ReinforcementHyperparameters };
+
+/** Supervised hyperparameters, each in the API's range or "auto". */
+export interface Hyperparameters {
+  /** Passes over the training data; "auto" lets the API choose (OpenAI's auto-epochs rule). */
+  nEpochs?: "auto" | number;
+  /** Examples per batch; "auto" lets the API choose. */
+  batchSize?: "auto" | number;
+  /** Scales the learning rate; "auto" lets the API choose. */
+  learningRateMultiplier?: "auto" | number;
+}
+
+/** A Weights & Biases integration of the job. */
+export interface WandbIntegration {
+  type: "wandb";
+  wandb: { project: string; entity?: string; name?: string; tags?: string[] };
+}
+
+/** DPO hyperparameters: the supervised ones and `beta`. */
+export interface DpoHyperparameters {
+  /** Passes over the training data; "auto" lets the API choose (OpenAI's auto-epochs rule). */
+  nEpochs?: "auto" | number;
+  /** Examples per batch; "auto" lets the API choose. */
+  batchSize?: "auto" | number;
+  /** Scales the learning rate; "auto" lets the API choose. */
+  learningRateMultiplier?: "auto" | number;
+  /** How far the model may move from the reference (DPO's beta). */
+  beta?: "auto" | number;
+}
+
+/** Reinforcement fine-tuning hyperparameters: the supervised ones and the grader loop's. */
+export interface ReinforcementHyperparameters {
+  /** Passes over the training data; "auto" lets the API choose (OpenAI's auto-epochs rule). */
+  nEpochs?: "auto" | number;
+  /** Examples per batch; "auto" lets the API choose. */
+  batchSize?: "auto" | number;
+  /** Scales the learning rate; "auto" lets the API choose. */
+  learningRateMultiplier?: "auto" | number;
+  /** Scales the compute spent on exploration. */
+  computeMultiplier?: "auto" | number;
+  /** Training steps between evaluations. */
+  evalInterval?: "auto" | number;
+  /** Samples per evaluation. */
+  evalSamples?: "auto" | number;
+  /** The reasoning effort the model trains with. */
+  reasoningEffort?: "default" | "low" | "medium" | "high";
+}
 
 /** The arguments of a FineTunedModel: a fine-tuning job declared as infrastructure, trained once per set of defining inputs. */
 export interface FineTunedModelArgs {

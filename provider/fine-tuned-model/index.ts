@@ -4,7 +4,7 @@ import { TrainingFile } from "../training-file";
 import { trampoline } from "../trampoline";
 import { FineTunedModelResource, type FineTunedModelArgs } from "./generated";
 
-export type { Hyperparameters, Method, WandbIntegration } from "./types";
+export type { DpoHyperparameters, Hyperparameters, Method, ReinforcementHyperparameters, WandbIntegration } from "./generated";
 export type { FineTunedModelArgs } from "./generated";
 
 const provider = trampoline("fine-tuned-model");

@@ -6,8 +6,6 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import OpenAI from "openai";
 import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
-import { reportedOnce } from "../report-once";
-import { configureProvider } from "../client";
 import { clientOf, platformOf, withConnection, resolveConnection, type Connection } from "../connections";
 import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, isTransient, wrapApiError } from "../errors";
 import { info, warn } from "../log";
@@ -17,10 +15,11 @@ import { describeEstimate, preflight } from "../preflight";
 import { RETIREMENT_WARNING_DAYS, trainingAvailability } from "../retirement";
 import { now } from "../clock";
 import { findOrCreate } from "../retry";
-import { canonicalJson, checkInputs, containsUnknown, diffInputs, echoInputs, replacingFields, withStateVersions, type CheckedInputs } from "../schema";
+import { canonicalJson, checkInputs, containsUnknown, diffInputs, echoInputs, replacingFields, type CheckedInputs } from "../schema";
 import { warnIfRetiring } from "../retirement";
 import { datasetHashOfJob, ownerOfJob, shutdownDateOf } from "../lineage";
 import { describeStack, parseOwner, servingStacks } from "../serving";
+import { defineProvider } from "../define-provider";
 import { checkConnectionInput } from "../check-connection";
 import { effectiveMethod, epochsOf, inputsFromJob, jobParams, outputsFromJob, ownerMetadata } from "./job";
 import { MAX_USER_METADATA_KEYS, OWNER_KEY, fineTunedModelDeclaration, fineTunedModelSchema, type FineTunedModelInputs, type FineTunedModelOutputs } from "./schema";
@@ -442,12 +441,11 @@ function resourceName(inputs: Pick<FineTunedModelInputs, "owner">): string {
   return inputs.owner.split("/").pop() ?? inputs.owner;
 }
 
-export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(fineTunedModelDeclaration, {
-  configure: configureProvider,
+export const provider: Required<dynamic.ResourceProvider> = defineProvider(fineTunedModelDeclaration, {
   check,
   diff,
   create,
   read,
   update,
   delete: remove,
-}));
+});

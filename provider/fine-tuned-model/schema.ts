@@ -1,7 +1,7 @@
 /** A FineTunedModel, declared once: every input and output, its validation, its description, what a change does. */
 import { z } from "zod";
 import { HYPERPARAMETERS, MAX_SUFFIX_CHARS, METADATA_LIMITS, METHOD_TYPES, SEED_RANGE, type HyperparameterRule } from "../api-contract";
-import { declareResource, field, output } from "../schema";
+import { declareResource, field, named, output } from "../schema";
 import { PROGRESS_MODES } from "./progress";
 
 const auto = z.literal("auto");
@@ -14,32 +14,41 @@ function ranged(rule: HyperparameterRule) {
 }
 const { supervised, dpo, reinforcement } = HYPERPARAMETERS;
 
-export const hyperparametersSchema = z
-  .object({
-    nEpochs: ranged(supervised.n_epochs),
-    batchSize: ranged(supervised.batch_size),
-    learningRateMultiplier: ranged(supervised.learning_rate_multiplier),
-  })
-  .strict();
+const supervisedShape = {
+  nEpochs: ranged(supervised.n_epochs).describe('Passes over the training data; "auto" lets the API choose (OpenAI\'s auto-epochs rule).'),
+  batchSize: ranged(supervised.batch_size).describe('Examples per batch; "auto" lets the API choose.'),
+  learningRateMultiplier: ranged(supervised.learning_rate_multiplier).describe('Scales the learning rate; "auto" lets the API choose.'),
+};
 
-const dpoHyperparameters = hyperparametersSchema.extend({ beta: ranged(dpo.beta) }).strict();
+export const hyperparametersSchema = named(z.object(supervisedShape).strict(), "Hyperparameters", "Supervised hyperparameters, each in the API's range or \"auto\".");
 
-const reinforcementHyperparameters = hyperparametersSchema
-  .extend({
-    computeMultiplier: ranged(reinforcement.compute_multiplier),
-    evalInterval: ranged(reinforcement.eval_interval),
-    evalSamples: ranged(reinforcement.eval_samples),
-    reasoningEffort: z.enum(reinforcement.reasoning_effort.values).optional(),
-  })
-  .strict();
+const dpoHyperparameters = named(
+  z.object({ ...supervisedShape, beta: ranged(dpo.beta).describe("How far the model may move from the reference (DPO's beta).") }).strict(),
+  "DpoHyperparameters",
+  "DPO hyperparameters: the supervised ones and `beta`.",
+);
 
-export const methodSchema = z.discriminatedUnion("type", [
+const reinforcementHyperparameters = named(
+  z
+    .object({
+      ...supervisedShape,
+      computeMultiplier: ranged(reinforcement.compute_multiplier).describe("Scales the compute spent on exploration."),
+      evalInterval: ranged(reinforcement.eval_interval).describe("Training steps between evaluations."),
+      evalSamples: ranged(reinforcement.eval_samples).describe("Samples per evaluation."),
+      reasoningEffort: z.enum(reinforcement.reasoning_effort.values).optional().describe("The reasoning effort the model trains with."),
+    })
+    .strict(),
+  "ReinforcementHyperparameters",
+  "Reinforcement fine-tuning hyperparameters: the supervised ones and the grader loop's.",
+);
+
+const methodUnion = z.discriminatedUnion("type", [
   z.object({ type: z.literal("supervised"), hyperparameters: hyperparametersSchema.optional() }).strict(),
   z.object({ type: z.literal("dpo"), hyperparameters: dpoHyperparameters.optional() }).strict(),
   z
     .object({
       type: z.literal("reinforcement"),
-      grader: z.record(z.string(), z.unknown()),
+      grader: z.record(z.string(), z.unknown()).describe("The grader, in the API's own (snake_case) shape."),
       hyperparameters: reinforcementHyperparameters.optional(),
     })
     .strict(),
@@ -49,13 +58,18 @@ export const methodSchema = z.discriminatedUnion("type", [
     return issue.code === "invalid_union" ? `type must be one of ${METHOD_TYPES.join(", ")}, not ${JSON.stringify(type ?? null)}` : undefined;
   },
 });
+export const methodSchema = named(methodUnion, "Method", "The training method and its hyperparameters.");
 
-export const wandbIntegrationSchema = z
-  .object({
-    type: z.literal("wandb"),
-    wandb: z.object({ project: z.string().min(1), entity: z.string().optional(), name: z.string().optional(), tags: z.array(z.string()).optional() }).strict(),
-  })
-  .strict();
+export const wandbIntegrationSchema = named(
+  z
+    .object({
+      type: z.literal("wandb"),
+      wandb: z.object({ project: z.string().min(1), entity: z.string().optional(), name: z.string().optional(), tags: z.array(z.string()).optional() }).strict(),
+    })
+    .strict(),
+  "WandbIntegration",
+  "A Weights & Biases integration of the job.",
+);
 
 /**
  * The API allows 16 metadata keys. The provider finds its own jobs again by the first two, and records
@@ -130,12 +144,10 @@ export const fineTunedModelSchema = z.object({
   }),
   method: field(methodSchema.optional(), {
     onChange: "replace",
-    argType: "pulumi.Input<Method>",
     description: "`supervised` (default), `dpo` or `reinforcement`, with its hyperparameters.",
   }),
   hyperparameters: field(hyperparametersSchema.optional(), {
     onChange: "replace",
-    argType: "pulumi.Input<Hyperparameters>",
     description: "Supervised hyperparameters; shorthand for `method: { type: \"supervised\", hyperparameters }`.",
   }),
   suffix: field(
@@ -236,7 +248,7 @@ export const fineTunedModelDeclaration = declareResource({
   // v0.1.0's state already holds every field of version 2; only the version is new.
   upgrades: { 1: (state) => state },
   onReplace: "A change retrains.",
-  typeImports: { "../training-file": ["TrainingFile"], "./types": ["Hyperparameters", "Method", "WandbIntegration"] },
+  typeImports: { "../training-file": ["TrainingFile"] },
 });
 
 export type FineTunedModelInputs = z.infer<typeof fineTunedModelSchema>;

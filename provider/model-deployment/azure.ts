@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
 import type { CognitiveServicesManagementClient, Deployment } from "@azure/arm-cognitiveservices";
 import { z } from "zod";
+import { named } from "../schema";
 import { DEFAULT_MANAGEMENT_ENDPOINT, tokenProviderFor, type Connection } from "../connections";
 import { redact } from "../client";
 import { info, throttled } from "../log";
@@ -25,25 +26,34 @@ export const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9-]$/;
 
 const MANAGEMENT_SCOPE = "https://management.azure.com/.default";
 
-export const azureDeploymentSchema = z
-  .object({
-    subscriptionId: z.string().min(1, "must name the Azure subscription"),
-    resourceGroup: z.string().min(1, "must name the resource group"),
-    account: z.string().min(2, "must name the Azure OpenAI resource (account)"),
-    deploymentName: z
-      .string()
-      .regex(DEPLOYMENT_NAME, "Azure accepts 2-64 letters, digits, '_', '.' and '-', starting with a letter or digit and not ending in '_' or '.'")
-      .optional(),
-    sku: z
-      .object({
-        name: z.enum(AZURE_SKUS, { error: (i) => `Azure offers fine-tuned models on ${AZURE_SKUS.join(", ")}, not ${JSON.stringify(i.input)}` }),
-        capacity: z.number().int().positive().optional(),
-      })
-      .strict(),
-    /** The Resource Manager id of the account the model was trained in, when it is another one (cross-region or cross-subscription). */
-    source: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^/]+$/i, "must be an account's Resource Manager id, /subscriptions/…/resourceGroups/…/providers/Microsoft.CognitiveServices/accounts/…").optional(),
-  })
-  .strict();
+export const azureDeploymentSchema = named(
+  z
+    .object({
+      subscriptionId: z.string().min(1, "must name the Azure subscription").describe("The subscription of the Azure OpenAI resource that serves."),
+      resourceGroup: z.string().min(1, "must name the resource group").describe("Its resource group."),
+      account: z.string().min(2, "must name the Azure OpenAI resource (account)").describe("The Azure OpenAI resource (Resource Manager's account) that serves."),
+      deploymentName: z
+        .string()
+        .regex(DEPLOYMENT_NAME, "Azure accepts 2-64 letters, digits, '_', '.' and '-', starting with a letter or digit and not ending in '_' or '.'")
+        .optional()
+        .describe("The deployment's name, what clients pass as `model`; default `<resource>-<8 hex>`, stable across promotions."),
+      sku: z
+        .object({
+          name: z.enum(AZURE_SKUS, { error: (i) => `Azure offers fine-tuned models on ${AZURE_SKUS.join(", ")}, not ${JSON.stringify(i.input)}` }),
+          capacity: z.number().int().positive().optional(),
+        })
+        .strict()
+        .describe("`Standard`, `GlobalStandard`, `ProvisionedManaged` or `Developer` (lives 24 hours), and its capacity (default 1; 50 on Developer)."),
+      source: z
+        .string()
+        .regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.CognitiveServices\/accounts\/[^/]+$/i, "must be an account's Resource Manager id, /subscriptions/…/resourceGroups/…/providers/Microsoft.CognitiveServices/accounts/…")
+        .optional()
+        .describe("The Resource Manager id of the account the model was trained in, when it is another one (cross-region or cross-subscription)."),
+    })
+    .strict(),
+  "AzureDeployment",
+  "Where and how a fine-tuned model is deployed on Azure OpenAI (a Resource Manager deployment).",
+);
 
 export type AzureDeploymentInput = z.infer<typeof azureDeploymentSchema>;
 

@@ -7,6 +7,22 @@ import type { FineTunedModel } from "../fine-tuned-model";
 import type { EvaluationLike } from "./index";
 import type { StackResource } from "../serving";
 
+/** Where and how a fine-tuned model is deployed on Azure OpenAI (a Resource Manager deployment). */
+export interface AzureDeployment {
+  /** The subscription of the Azure OpenAI resource that serves. */
+  subscriptionId: string;
+  /** Its resource group. */
+  resourceGroup: string;
+  /** The Azure OpenAI resource (Resource Manager's account) that serves. */
+  account: string;
+  /** The deployment's name, what clients pass as `model`; default `<resource>-<8 hex>`, stable across promotions. */
+  deploymentName?: string;
+  /** `Standard`, `GlobalStandard`, `ProvisionedManaged` or `Developer` (lives 24 hours), and its capacity (default 1; 50 on Developer). */
+  sku: { name: "Standard" | "GlobalStandard" | "ProvisionedManaged" | "Developer"; capacity?: number };
+  /** The Resource Manager id of the account the model was trained in, when it is another one (cross-region or cross-subscription). */
+  source?: string;
+}
+
 /** The arguments of a ModelDeployment: this stack serves this model: a fine-tuned model promoted between stacks without retraining; it never trains and never deletes the model. */
 export interface ModelDeploymentArgs {
   /** The fine-tuned model to serve: a FineTunedModel, an `ft:` id (e.g. pinned in stack config by a CI job after a passing gate), or an output of a `pulumi.StackReference` to the stack that trained it. A change is an in-place update (a promotion or a rollback), never a retrain. */
@@ -16,7 +32,7 @@ export interface ModelDeploymentArgs {
   /** The name of a connection in the stack config `openai-finetune:connections` (never a key) where the model is served; default: the `openai:*` config and the environment. */
   connection?: pulumi.Input<string>;
   /** On an Azure connection (required there: a fine-tuned model answers only through a deployment): the Resource Manager deployment `{subscriptionId, resourceGroup, account, deploymentName?, sku: {name, capacity?}, source?}`. `sku.name` is `Standard`, `GlobalStandard`, `ProvisionedManaged` or `Developer` (24 hours); `deploymentName` defaults to one derived from the resource, stable across promotions; `source` is the Resource Manager id of the account that trained the model when it is another one. `sku.capacity` (like `model`) updates the deployment in place; a change of anything else replaces it. */
-  azure?: pulumi.Input<{ subscriptionId: string; resourceGroup: string; account: string; deploymentName?: string; sku: { name: "Standard" | "GlobalStandard" | "ProvisionedManaged" | "Developer"; capacity?: number }; source?: string }>;
+  azure?: pulumi.Input<AzureDeployment>;
 }
 
 /** The outputs of a ModelDeployment, as its declaration lists them; the resource class extends this. */

@@ -4,7 +4,7 @@ import { FineTunedModel } from "../fine-tuned-model";
 import { trampoline } from "../trampoline";
 import { ModelDeploymentResource, type ModelDeploymentArgs } from "./generated";
 
-export type { ModelDeploymentArgs } from "./generated";
+export type { AzureDeployment, ModelDeploymentArgs } from "./generated";
 
 /** What `evaluation` takes: a ModelEvaluation, or any resource or object that says whether it passed. */
 export interface EvaluationLike {

@@ -6,16 +6,15 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type OpenAI from "openai";
 import type { Model } from "openai/resources/models";
+import { defineProvider } from "../define-provider";
 import { checkConnectionInput } from "../check-connection";
-import { configureProvider } from "../client";
 import { clientOf, resolveConnection, type Connection } from "../connections";
 import { PartialResourceError, isNotFound, wrapApiError } from "../errors";
 import { datasetHashOfJob, findJobOfModel, ownerOfJob, shutdownDateOf } from "../lineage";
 import { info, warn } from "../log";
 import { findModel, parseFineTunedId } from "../models";
 import { warnIfRetiring } from "../retirement";
-import { reportedOnce } from "../report-once";
-import { checkInputs, diffInputs, echoInputs, sameValue, withStateVersions } from "../schema";
+import { checkInputs, diffInputs, echoInputs, sameValue } from "../schema";
 import { parseOwner, recordServing, removeServing, type ServingMarker } from "../serving";
 import { deleteAzureDeployment, deployOnAzure, describeArmError, deploymentNameOf, deploymentTarget, managementEndpointOf, readAzureDeployment, type AzureDeploymentInput, type AzureDeploymentOutputs } from "./azure";
 import { modelDeploymentDeclaration, modelDeploymentSchema, type ModelDeploymentInputs, type ModelDeploymentOutputs } from "./schema";
@@ -302,12 +301,11 @@ function clientFor(inputs: Pick<ModelDeploymentInputs, "connection">): OpenAI {
   return clientOf(resolveConnection(inputs.connection));
 }
 
-export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(modelDeploymentDeclaration, {
-  configure: configureProvider,
+export const provider: Required<dynamic.ResourceProvider> = defineProvider(modelDeploymentDeclaration, {
   check,
   diff,
   create,
   read,
   update,
   delete: remove,
-}));
+});

@@ -8,8 +8,8 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { randomUUID } from "node:crypto";
 import { rm, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { defineProvider } from "../define-provider";
 import { checkConnectionInput } from "../check-connection";
-import { configureProvider } from "../client";
 import { clientOf, resolveConnection } from "../connections";
 import { PartialResourceError } from "../errors";
 import {
@@ -25,8 +25,7 @@ import {
   type EvaluationReport,
 } from "../evaluation";
 import { info, throttled } from "../log";
-import { canonicalJson, checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
-import { reportedOnce } from "../report-once";
+import { canonicalJson, checkInputs, diffInputs, echoInputs } from "../schema";
 import { RERUN_KEYS, modelEvaluationDeclaration, modelEvaluationSchema, type ModelEvaluationInputs } from "./schema";
 
 type Props = Record<string, unknown>;
@@ -166,12 +165,11 @@ function nameOf(inputs: Pick<ModelEvaluationInputs, "owner">): string {
   return inputs.owner.split("/").pop() ?? inputs.owner;
 }
 
-export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(modelEvaluationDeclaration, {
-  configure: configureProvider,
+export const provider: Required<dynamic.ResourceProvider> = defineProvider(modelEvaluationDeclaration, {
   check,
   diff,
   create,
   read,
   update,
   delete: remove,
-}));
+});

@@ -1,10 +1,9 @@
 /** The TrainingFile provider methods: a dataset checked, uploaded once, and deleted on destroy. */
 import { access, constants } from "node:fs/promises";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { reportedOnce } from "../report-once";
 import { stat } from "node:fs/promises";
 import type OpenAI from "openai";
-import { configureProvider } from "../client";
+import { defineProvider } from "../define-provider";
 import { checkConnectionInput } from "../check-connection";
 import { clientOf, resolveConnection, withConnection, type Connection } from "../connections";
 import { deleteIgnoringMissing, describeApiError, isNotFound, wrapApiError } from "../errors";
@@ -12,7 +11,7 @@ import { info } from "../log";
 import { dependentCapRefusals } from "../cost-cap";
 import { hashFileContent } from "../lineage";
 import { preflight } from "../preflight";
-import { checkInputs, diffInputs, echoInputs, withStateVersions } from "../schema";
+import { checkInputs, diffInputs, echoInputs } from "../schema";
 import { FILES_API_LIMIT_BYTES, trainingFileDeclaration, trainingFileSchema, type TrainingFileInputs, type TrainingFileOutputs } from "./schema";
 import { bytesOf, hashInUploadName, ownerTagInUploadName, ownerTagOf, upload, uploadName, waitUntilProcessed } from "./upload";
 import type { FileObject } from "openai/resources/files";
@@ -173,12 +172,11 @@ async function remove(id: string, props: Record<string, unknown> = {}): Promise<
   await withConnection(props.connection as string | undefined, "destroy", (client) => deleteIgnoringMissing(() => client.files.delete(id), `file ${id}`));
 }
 
-export const provider: Required<dynamic.ResourceProvider> = reportedOnce(withStateVersions(trainingFileDeclaration, {
-  configure: configureProvider,
+export const provider: Required<dynamic.ResourceProvider> = defineProvider(trainingFileDeclaration, {
   check,
   diff,
   create,
   read,
   update,
   delete: remove,
-}));
+});

@@ -86,6 +86,33 @@ export const widgetDeclaration = declareResource({
     );
   });
 
+  it("writes a named nested shape once, as an exported type with its properties documented", () => {
+    const root = mkdtempSync(join(tmpdir(), "ft-generate-"));
+    mkdirSync(join(root, "provider", "widget"), { recursive: true });
+    writeFileSync(
+      join(root, "provider", "widget", "schema.ts"),
+      `import { z } from ${JSON.stringify(join(ROOT, "node_modules/zod"))};
+import { declareResource, field, named } from ${JSON.stringify(join(ROOT, "provider/schema"))};
+const spec = named(z.object({ depth: z.number().describe("How deep."), tags: z.array(z.string()).optional() }), "WidgetSpec", "What a widget is made to.");
+export const widgetDeclaration = declareResource({
+  type: "Widget", kind: "widget", description: "A widget.", version: 1, upgrades: {}, onReplace: "",
+  inputs: z.object({
+    spec: field(spec.optional(), { onChange: "update", description: "Its spec." }),
+    specs: field(z.array(spec), { onChange: "update", description: "More.", output: true }),
+  }),
+  outputs: z.object({}),
+});
+`,
+    );
+    writeFileSync(join(root, "README.md"), "<!-- generated:Widget:inputs -->\n<!-- /generated:Widget:inputs -->\n<!-- generated:Widget:outputs -->\n<!-- /generated:Widget:outputs -->\n");
+    const module = generate(root).find((f) => f.path === "provider/widget/generated.ts")!.content;
+    expect(module).toContain('import { widgetDeclaration } from "./schema";\n\n/** What a widget is made to. */\nexport interface WidgetSpec {\n  /** How deep. */\n  depth: number;\n  tags?: string[];\n}\n\n');
+    expect(module.match(/export interface WidgetSpec/g)).toHaveLength(1);
+    expect(module).toContain("  spec?: pulumi.Input<WidgetSpec>;\n");
+    expect(module).toContain("  specs: pulumi.Input<WidgetSpec[]>;\n");
+    expect(module).toContain("  declare readonly specs: pulumi.Output<WidgetSpec[]>;\n");
+  });
+
   it("without README markers fails naming the markers to add", () => {
     const root = mkdtempSync(join(tmpdir(), "ft-generate-"));
     mkdirSync(join(root, "provider", "widget"), { recursive: true });
