@@ -73,10 +73,8 @@ export async function scanDataset(input: DatasetSource, opts: ScanOptions = {}):
     // With the caller's hash, a hit touches nothing of the source (it may even be gone).
     const sha256 = opts.sha256 ?? (await hashOnly(source));
     const hit = readCache<DatasetScan>(cacheDir, keyOf(sha256));
-    if (hit && hit.sha256 === sha256 && hit.result) {
-      opts.onProgress?.(hit.bytes, hit.bytes);
-      return { ...hit, cached: true };
-    }
+    // A hit reads nothing, so it reports no progress: a second resource's check does not claim to check the data again.
+    if (hit && hit.sha256 === sha256 && hit.result) return { ...hit, cached: true };
   }
   const totalBytes = sourceBytes(source);
   const workers = opts.workers ?? (totalBytes >= WORKER_THRESHOLD_BYTES ? Math.max(1, Math.min(availableParallelism(), 8)) : 0);

@@ -8,7 +8,7 @@ import OpenAI from "openai";
 import type { FineTuningJob } from "openai/resources/fine-tuning/jobs/jobs";
 import { clientOf, platformOf, withConnection, resolveConnection, type Connection } from "../connections";
 import { PartialResourceError, deleteIgnoringMissing, describeApiError, isNotFound, isTransient, wrapApiError } from "../errors";
-import { info, warn } from "../log";
+import { info, infoOnce, warn } from "../log";
 import { platformFacts, rootBaseOf, type Platform } from "../models";
 import { capRefusal } from "../cost-cap";
 import { describeEstimate, preflight } from "../preflight";
@@ -116,7 +116,7 @@ async function estimateCost({ inputs, unknown }: CheckedInputs<FineTunedModelInp
     sha256: unknown.has("trainingFileHash") ? undefined : inputs.trainingFileHash,
   }, "model");
   if (failure) return { failure: { property: "trainingFile", reason: `${dataset.path ?? "inline dataset"}: ${failure}` } };
-  info(`${label}: ${describeEstimate(report, inputs.baseModel)}`);
+  infoOnce(`${label}: ${describeEstimate(report, inputs.baseModel)}`);
   const outputs = { estimatedTrainingTokens: report.billedTokens, estimatedCostUsd: report.estimatedCostUsd };
   const cap = inputs.maxTrainingCostUsd;
   const refusal = cap === undefined ? undefined : capRefusal(label, inputs.baseModel, report, cap);
