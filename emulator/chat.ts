@@ -19,16 +19,14 @@ import { countTokens, encodingFor } from "./tokens";
 import { tokenOverlap } from "../provider/evaluation/similarity";
 
 /**
- * On Azure a fine-tuned model answers only through a deployment: `/openai/deployments/{name}/…` or v1
- * with `model=<deployment>`. Base model names are still served directly (the emulator's shortcut).
+ * On Azure every model answers only through a deployment, base models too: `/openai/deployments/{name}/…`
+ * or v1 with `model=<deployment>`. A test that passes here must not pass only because the emulator is kinder.
  */
-function deployedModel(app: App, name: string, byPath: boolean): string {
+function deployedModel(app: App, name: string): string {
   const deployment = useDeployment(app, name);
   if (deployment) return deployment.model.name;
-  if (byPath || app.platform.isFineTunedName(name)) {
-    throw notFound(`The API deployment for this resource does not exist: '${name}'. A fine-tuned model is called through a deployment of it.`, "model", "DeploymentNotFound");
-  }
-  return name;
+  const what = app.platform.isFineTunedName(name) ? "A fine-tuned model" : "On Azure OpenAI a model";
+  throw notFound(`The API deployment for this resource does not exist: '${name}'. ${what} is called through a deployment of it.`, "model", "DeploymentNotFound");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,7 +143,7 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
     throw invalidValue(body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens", "Invalid max tokens: expected a positive integer.");
   }
   app.tick();
-  const serving = resolveServingModel(app, app.platform.flavor === "azure" ? deployedModel(app, model, ctx.params.deployment !== undefined) : model);
+  const serving = resolveServingModel(app, app.platform.flavor === "azure" ? deployedModel(app, model) : model);
   const lastUser = [...messages].reverse().find((m) => m.role === "user");
   const query = contentText(lastUser?.content);
 

@@ -132,6 +132,15 @@ describe("Resource Manager deployments", () => {
     await expect(client.deployments.get("rg-ft", "aoai-dev", "candidate")).rejects.toMatchObject({ statusCode: 404 });
     expect((await emu.state()).log.some((e) => e.action === "deployment.expired")).toBe(true);
   });
+  it("serves a base model only through a deployment of it, as Azure does", async () => {
+    const refused = await v1.chat.completions.create({ model: "gpt-4.1-mini-2025-04-14", messages: [{ role: "user", content: "hi" }] }).then(() => undefined, (e: InstanceType<typeof OpenAI.APIError>) => e);
+    expect(refused).toMatchObject({ status: 404, code: "DeploymentNotFound" });
+    expect(refused!.message).toMatch(/'gpt-4\.1-mini-2025-04-14'\. On Azure OpenAI a model is called through a deployment of it/);
+    await arm().deployments.beginCreateOrUpdateAndWait("rg-ft", "aoai-dev", "base-mini", { sku: { name: "GlobalStandard", capacity: 1 }, properties: { model: { format: "OpenAI", name: "gpt-4.1-mini-2025-04-14", version: "2025-04-14" } } }, { updateIntervalInMs: 50 });
+    const answer = await v1.chat.completions.create({ model: "base-mini", messages: [{ role: "user", content: "hi" }] });
+    expect(answer.choices[0]!.message.content).toBeTruthy();
+    await arm().deployments.beginDeleteAndWait("rg-ft", "aoai-dev", "base-mini", { updateIntervalInMs: 50 });
+  });
 });
 
 describe("the OpenAI flavour's end of fine-tuning", () => {
