@@ -8,7 +8,7 @@ import type OpenAI from "openai";
 import type { Model } from "openai/resources/models";
 import { defineProvider } from "../define-provider";
 import { checkConnectionInput } from "../check-connection";
-import { clientOf, resolveConnection, type Connection } from "../connections";
+import { clientOf, resolveConnection, withConnection, type Connection } from "../connections";
 import { PartialResourceError, isNotFound, wrapApiError } from "../errors";
 import { datasetHashOfJob, findJobOfModel, ownerOfJob, shutdownDateOf } from "../lineage";
 import { info, warn } from "../log";
@@ -252,7 +252,10 @@ async function read(id: string, props: Props = {}): Promise<dynamic.ReadResult> 
   const inputs = modelDeploymentSchema.parse(recordedInputs(props));
   // A model from another account is not in this data plane: the deployment is what can be read.
   if (inputs.azure?.source) return { id, props: { ...props, ...(await readPlacement(inputs, inputs.azure, props)) } };
-  const client = clientFor(inputs);
+  return withConnection(inputs.connection, "refresh", (client) => readWith(client, id, props, inputs));
+}
+
+async function readWith(client: OpenAI, id: string, props: Props, inputs: ModelDeploymentInputs): Promise<dynamic.ReadResult> {
   let model: Model;
   try {
     model = await client.models.retrieve(inputs.model);
@@ -290,10 +293,11 @@ async function remove(_id: string, props: Props): Promise<void> {
       throw new Error(`${describeArmError(`${label}: delete: deleting deployment ${name} on ${inputs.azure!.account}`, err)}; it still exists and the stack still holds it`);
     });
   }
-  const client = clientFor(inputs);
-  await removeServing(client, markerOf(inputs)).catch((err) => {
-    throw wrapApiError(`${label}: removing the serving marker of ${inputs.model}`, err);
-  });
+  await withConnection(inputs.connection, "destroy", (client) =>
+    removeServing(client, markerOf(inputs)).catch((err) => {
+      throw wrapApiError(`${label}: removing the serving marker of ${inputs.model}`, err);
+    }),
+  );
   info(`${label}: no longer serving ${inputs.model} (the model is left to its owner)`);
 }
 

@@ -23,9 +23,9 @@ const deployments = async () => (await emulator().state()).deployments;
 const azure = (sku: Record<string, unknown> = { name: "Standard", capacity: 1 }, extra: Record<string, unknown> = {}) => ({ subscriptionId: SUB, resourceGroup: "rg-ft", account: "aoai-prod", sku, ...extra });
 const news = (azureInput: Record<string, unknown> | undefined = azure(), connection = "az") => ({ model, servedBy: "shop/prod/serving", connection, azure: azureInput });
 
-function configure(managementEndpoint = emulator().managementEndpoint) {
+function configure(managementEndpoint = emulator().managementEndpoint, apiKey = KEY) {
   const connections = {
-    az: { kind: "azure", azureEndpoint: emulator().azureEndpoint, apiKey: KEY, managementEndpoint },
+    az: { kind: "azure", azureEndpoint: emulator().azureEndpoint, apiKey, managementEndpoint },
     oai: { kind: "openai", baseUrl: emulator().baseURL, apiKey: KEY },
   };
   configureConnections({ get: (key) => (key === CONNECTIONS_KEY ? JSON.stringify(connections) : undefined) });
@@ -86,6 +86,26 @@ describe("ModelDeployment on Azure", () => {
     expect(again!.deploymentDeleted).toBeUndefined();
     expect((await deployments()).map((d) => d.name)).toEqual([outs.model]);
   }, 60_000);
+
+  it("reaches refresh and destroy after a key rotation: says what to run, or uses the key in OPENAI_FINETUNE_AZ_API_KEY", async () => {
+    const { id, outs } = await provider.create((await provider.check({}, news())).inputs);
+    // What refresh and destroy get without --run-program: the provider config of the last up, whose key is no longer valid.
+    configure(undefined, "azure-key-rotated-away-0000");
+    delete process.env.OPENAI_FINETUNE_AZ_API_KEY;
+    const stale = await provider.read(id, outs).then(() => "read", (e: Error) => e.message);
+    expect(stale).toMatch(/connection "az": the API refused the key \(HTTP 401\)\. `pulumi refresh` uses the provider configuration saved at the last `pulumi up`/);
+    expect(stale).toMatch(/export OPENAI_FINETUNE_AZ_API_KEY=<new key>/);
+    expect(stale).not.toContain("azure-key-rotated-away-0000");
+    process.env.OPENAI_FINETUNE_AZ_API_KEY = KEY;
+    try {
+      expect((await provider.read(id, outs)).props).toMatchObject({ model: outs.model, provisioningState: "Succeeded" });
+      await provider.delete(id, outs);
+    } finally {
+      delete process.env.OPENAI_FINETUNE_AZ_API_KEY;
+    }
+    expect(await deployments()).toEqual([]);
+    expect(await listServing(v1())).toEqual([]);
+  });
 
   it("refuses at check, with no request: no azure on Azure, azure on OpenAI, a SKU or name Azure rejects, http Resource Manager off loopback", async () => {
     const before = (await emulator().state()).requests.total;
