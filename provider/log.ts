@@ -9,28 +9,25 @@ export function info(message: string): void {
   void pulumi.log.info(redact(message));
 }
 
+/** A message said at most once per provider process (one Pulumi operation), whatever asks for it again. */
+function once(say: (text: string) => Promise<void>): (message: string) => void {
+  const said = new Set<string>();
+  return (message) => {
+    const text = redact(message);
+    if (said.has(text)) return;
+    said.add(text);
+    void say(text);
+  };
+}
+
 /**
- * Warnings are said once per provider process (one Pulumi operation): a replacement is checked twice by
- * the engine (once against the old state, once as a new resource), and the same words twice are noise.
+ * Warnings are said once: a replacement is checked twice by the engine (once against the old state,
+ * once as a new resource), and the same words twice are noise.
  */
-const warned = new Set<string>();
+export const warn = once((text) => pulumi.log.warn(text));
 
-export function warn(message: string): void {
-  const text = redact(message);
-  if (warned.has(text)) return;
-  warned.add(text);
-  void pulumi.log.warn(text);
-}
-
-/** An info line said at most once per operation, for what check() reports and the engine may check twice (the estimate). */
-const told = new Set<string>();
-
-export function infoOnce(message: string): void {
-  const text = redact(message);
-  if (told.has(text)) return;
-  told.add(text);
-  void pulumi.log.info(text);
-}
+/** For what check() reports (the estimate), which the engine may ask for twice. */
+export const infoOnce = once((text) => pulumi.log.info(text));
 
 /** Calls `report` at most once per `everyMs`, for progress that would otherwise flood the log. */
 export function throttled<A extends unknown[]>(everyMs: number, report: (...args: A) => void): (...args: A) => void {

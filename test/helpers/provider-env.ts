@@ -5,8 +5,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import OpenAI, { toFile } from "openai";
 import { configureFromStack } from "../../provider/client";
+import { configureConnections, CONNECTIONS_KEY } from "../../provider/connections";
 import { startEmulator, type RunningEmulator } from "./emulator";
+import { waitForJob } from "./wait";
 
 export function useEmulator(emulator: RunningEmulator): void {
   process.env.OPENAI_BASE_URL = emulator.baseURL;
@@ -55,4 +58,21 @@ export function withEmulator(options: Parameters<typeof startEmulator>[0] = { ti
   afterAll(() => emulator?.stop());
   beforeEach(() => emulator?.reset());
   return () => emulator as RunningEmulator;
+}
+
+/**
+ * Stack config holding one named connection, `emu`, to the emulator, while the default connection's
+ * key is one the emulator refuses: whatever succeeds went through the named connection.
+ */
+export function onlyNamedConnection(emulator: RunningEmulator): void {
+  process.env.OPENAI_API_KEY = "sk-default-connection-refused";
+  const connections = { emu: { kind: "openai", baseUrl: emulator.baseURL, apiKey: emulator.apiKey } };
+  configureConnections({ get: (key) => (key === CONNECTIONS_KEY ? JSON.stringify(connections) : undefined) });
+}
+
+/** Trains a model on 10 examples (the API's minimum) through the real SDK and returns its id. */
+export async function trainModel(client: OpenAI, tag: string, model = "gpt-4o-mini-2024-07-18", content = chatDataset(10, tag)): Promise<string> {
+  const file = await client.files.create({ file: await toFile(Buffer.from(content), `${tag}.jsonl`), purpose: "fine-tune" });
+  const job = await client.fineTuning.jobs.create({ model, training_file: file.id });
+  return (await waitForJob(client, job.id, ["succeeded"], 60_000)).job.fine_tuned_model as string;
 }

@@ -53,15 +53,19 @@ describe("every resource class", () => {
   });
 });
 
+/** A checkout holding one resource folder, provider/widget, whose schema.ts imports `names` from provider/schema. */
+function resourceFolder(names: string[], body: string, readme: string): string {
+  const root = mkdtempSync(join(tmpdir(), "ft-generate-"));
+  mkdirSync(join(root, "provider", "widget"), { recursive: true });
+  const imports = `import { z } from ${JSON.stringify(join(ROOT, "node_modules/zod"))};\nimport { ${names.join(", ")} } from ${JSON.stringify(join(ROOT, "provider/schema"))};\n`;
+  writeFileSync(join(root, "provider", "widget", "schema.ts"), imports + body);
+  writeFileSync(join(root, "README.md"), readme);
+  return root;
+}
+
 describe("a new resource folder", () => {
   it("gets its Args, outputs and README tables by exporting a declaration", () => {
-    const root = mkdtempSync(join(tmpdir(), "ft-generate-"));
-    mkdirSync(join(root, "provider", "widget"), { recursive: true });
-    writeFileSync(
-      join(root, "provider", "widget", "schema.ts"),
-      `import { z } from ${JSON.stringify(join(ROOT, "node_modules/zod"))};
-import { declareResource, field, output } from ${JSON.stringify(join(ROOT, "provider/schema"))};
-export const widgetDeclaration = declareResource({
+    const root = resourceFolder(["declareResource", "field", "output"], `export const widgetDeclaration = declareResource({
   type: "Widget", kind: "widget", description: "A widget.", version: 1, upgrades: {}, onReplace: "A change rebuilds it.",
   inputs: z.object({
     size: field(z.number().default(3), { onChange: "replace", description: "How big." }),
@@ -69,9 +73,7 @@ export const widgetDeclaration = declareResource({
   }),
   outputs: z.object({ url: output(z.string().nullable(), { description: "Where it is." }) }),
 });
-`,
-    );
-    writeFileSync(join(root, "README.md"), "# x\n<!-- generated:Widget:inputs -->\nold\n<!-- /generated:Widget:inputs -->\n<!-- generated:Widget:outputs -->\n<!-- /generated:Widget:outputs -->\n");
+`, "# x\n<!-- generated:Widget:inputs -->\nold\n<!-- /generated:Widget:inputs -->\n<!-- generated:Widget:outputs -->\n<!-- /generated:Widget:outputs -->\n");
     const files = Object.fromEntries(generate(root).map((f) => [f.path, f.content]));
     expect(files["provider/widget/generated.ts"]).toContain("export interface WidgetArgs {\n  /** How big. Default `3`. A change rebuilds it. */\n  size?: pulumi.Input<number>;\n}");
     expect(files["provider/widget/generated.ts"]).toContain(
@@ -87,13 +89,7 @@ export const widgetDeclaration = declareResource({
   });
 
   it("writes a named nested shape once, as an exported type with its properties documented", () => {
-    const root = mkdtempSync(join(tmpdir(), "ft-generate-"));
-    mkdirSync(join(root, "provider", "widget"), { recursive: true });
-    writeFileSync(
-      join(root, "provider", "widget", "schema.ts"),
-      `import { z } from ${JSON.stringify(join(ROOT, "node_modules/zod"))};
-import { declareResource, field, named } from ${JSON.stringify(join(ROOT, "provider/schema"))};
-const spec = named(z.object({ depth: z.number().describe("How deep."), tags: z.array(z.string()).optional() }), "WidgetSpec", "What a widget is made to.");
+    const root = resourceFolder(["declareResource", "field", "named"], `const spec = named(z.object({ depth: z.number().describe("How deep."), tags: z.array(z.string()).optional() }), "WidgetSpec", "What a widget is made to.");
 export const widgetDeclaration = declareResource({
   type: "Widget", kind: "widget", description: "A widget.", version: 1, upgrades: {}, onReplace: "",
   inputs: z.object({
@@ -102,9 +98,7 @@ export const widgetDeclaration = declareResource({
   }),
   outputs: z.object({}),
 });
-`,
-    );
-    writeFileSync(join(root, "README.md"), "<!-- generated:Widget:inputs -->\n<!-- /generated:Widget:inputs -->\n<!-- generated:Widget:outputs -->\n<!-- /generated:Widget:outputs -->\n");
+`, "<!-- generated:Widget:inputs -->\n<!-- /generated:Widget:inputs -->\n<!-- generated:Widget:outputs -->\n<!-- /generated:Widget:outputs -->\n");
     const module = generate(root).find((f) => f.path === "provider/widget/generated.ts")!.content;
     expect(module).toContain('import { widgetDeclaration } from "./schema";\n\n/** What a widget is made to. */\nexport interface WidgetSpec {\n  /** How deep. */\n  depth: number;\n  tags?: string[];\n}\n\n');
     expect(module.match(/export interface WidgetSpec/g)).toHaveLength(1);
@@ -114,16 +108,8 @@ export const widgetDeclaration = declareResource({
   });
 
   it("without README markers fails naming the markers to add", () => {
-    const root = mkdtempSync(join(tmpdir(), "ft-generate-"));
-    mkdirSync(join(root, "provider", "widget"), { recursive: true });
-    writeFileSync(
-      join(root, "provider", "widget", "schema.ts"),
-      `import { z } from ${JSON.stringify(join(ROOT, "node_modules/zod"))};
-import { declareResource } from ${JSON.stringify(join(ROOT, "provider/schema"))};
-export const d = declareResource({ type: "Gadget", kind: "gadget", description: "A gadget.", version: 1, upgrades: {}, onReplace: "", inputs: z.object({}), outputs: z.object({}) });
-`,
-    );
-    writeFileSync(join(root, "README.md"), "# nothing\n");
+    const root = resourceFolder(["declareResource"], `export const d = declareResource({ type: "Gadget", kind: "gadget", description: "A gadget.", version: 1, upgrades: {}, onReplace: "", inputs: z.object({}), outputs: z.object({}) });
+`, "# nothing\n");
     expect(() => generate(root)).toThrow("README.md has no <!-- generated:Gadget:inputs --> … <!-- /generated:Gadget:inputs --> markers");
   });
 });

@@ -4,12 +4,11 @@
  * plane through the real `openai` SDK. Create, scale in place, replace, a Developer deployment that
  * expires and comes back, delete; and the check's refusals, with no request.
  */
-import { toFile } from "openai";
 import { configureConnections, CONNECTIONS_KEY, registerTokenProvider } from "../../../provider/connections";
 import { provider } from "../../../provider/model-deployment/provider";
 import { listServing } from "../../../provider/serving";
-import { chatDataset, withEmulator } from "../../helpers/provider-env";
-import { waitFor, waitForJob } from "../../helpers/wait";
+import { trainModel, withEmulator } from "../../helpers/provider-env";
+import { waitFor } from "../../helpers/wait";
 
 const KEY = "azure-deployment-key-3e8f10aa";
 // 24 simulated hours pass in ~9 s: a Developer deployment's expiry is observable here.
@@ -35,9 +34,7 @@ beforeAll(() => registerTokenProvider("az", async () => ARM_TOKEN));
 
 beforeEach(async () => {
   configure();
-  const file = await v1().files.create({ file: await toFile(Buffer.from(chatDataset(10, "az")), "az.jsonl"), purpose: "fine-tune" });
-  const job = await v1().fineTuning.jobs.create({ model: "gpt-4.1-mini-2025-04-14", training_file: file.id });
-  model = (await waitForJob(v1(), job.id, ["succeeded"], 60_000)).job.fine_tuned_model as string;
+  model = await trainModel(v1(), "az", "gpt-4.1-mini-2025-04-14");
 }, 90_000);
 
 describe("ModelDeployment on Azure", () => {

@@ -3,30 +3,19 @@
  * through the real SDK: a named connection is where the model is checked and the marker recorded, and
  * a name the stack does not define fails the check before any request.
  */
-import { toFile } from "openai";
-import { configureConnections, CONNECTIONS_KEY } from "../../../provider/connections";
 import { provider } from "../../../provider/model-deployment/provider";
 import { listServing } from "../../../provider/serving";
-import { chatDataset, withEmulator } from "../../helpers/provider-env";
-import { waitForJob } from "../../helpers/wait";
+import { onlyNamedConnection, trainModel, withEmulator } from "../../helpers/provider-env";
 
 const emulator = withEmulator({ timeScale: 400, apiKey: "sk-deployment-named-9b1e44c07a" });
 let model: string;
 
 /** The emulator starts each test empty, so each trains its model. */
 beforeEach(async () => {
-  const client = emulator().client();
-  const file = await client.files.create({ file: await toFile(Buffer.from(chatDataset(10, "dep")), "dep.jsonl"), purpose: "fine-tune" });
-  const job = await client.fineTuning.jobs.create({ model: "gpt-4o-mini-2024-07-18", training_file: file.id });
-  model = (await waitForJob(client, job.id, ["succeeded"], 60_000)).job.fine_tuned_model as string;
+  model = await trainModel(emulator().client(), "dep");
 }, 90_000);
 
-beforeAll(() => {
-  // The default connection holds a key the emulator refuses: only the named one can succeed.
-  process.env.OPENAI_API_KEY = "sk-default-connection-refused";
-  const connections = { emu: { kind: "openai", baseUrl: emulator().baseURL, apiKey: emulator().apiKey } };
-  configureConnections({ get: (key) => (key === CONNECTIONS_KEY ? JSON.stringify(connections) : undefined) });
-});
+beforeAll(() => onlyNamedConnection(emulator()));
 
 describe("ModelDeployment connection", () => {
   it("checks the model and records the serving marker through the named connection", async () => {

@@ -6,22 +6,14 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toFile } from "openai";
 import { sha256Content } from "../../../provider/dataset";
-import { configureConnections, CONNECTIONS_KEY } from "../../../provider/connections";
 import { provider } from "../../../provider/model-evaluation/provider";
-import { chatDataset, withEmulator } from "../../helpers/provider-env";
-import { waitForJob } from "../../helpers/wait";
+import { chatDataset, onlyNamedConnection, trainModel, withEmulator } from "../../helpers/provider-env";
 
 const emulator = withEmulator({ timeScale: 400, apiKey: "sk-evaluation-named-4c1d9e" });
 const content = chatDataset(10, "ev"); // the API trains on no fewer than 10 examples
 
-async function trainedModel(): Promise<string> {
-  const client = emulator().client();
-  const file = await client.files.create({ file: await toFile(Buffer.from(content), "ev.jsonl"), purpose: "fine-tune" });
-  const job = await client.fineTuning.jobs.create({ model: "gpt-4o-mini-2024-07-18", training_file: file.id });
-  return (await waitForJob(client, job.id, ["succeeded"], 60_000)).job.fine_tuned_model as string;
-}
+const trainedModel = () => trainModel(emulator().client(), "ev", undefined, content);
 
 function news(model: string, connection: string | undefined) {
   return {
@@ -38,12 +30,7 @@ function news(model: string, connection: string | undefined) {
 
 const chatCalls = async () => (await emulator().state()).requests.byRoute["POST /v1/chat/completions"] ?? 0;
 
-beforeAll(() => {
-  // The default connection holds a key the emulator refuses: only the named one can answer.
-  process.env.OPENAI_API_KEY = "sk-default-connection-refused";
-  const connections = { emu: { kind: "openai", baseUrl: emulator().baseURL, apiKey: emulator().apiKey } };
-  configureConnections({ get: (key) => (key === CONNECTIONS_KEY ? JSON.stringify(connections) : undefined) });
-});
+beforeAll(() => onlyNamedConnection(emulator()));
 
 describe("ModelEvaluation connection", () => {
   it("calls the named connection's endpoint, and fails through the default one whose key is refused", async () => {
