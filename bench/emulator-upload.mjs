@@ -13,8 +13,12 @@
  * Two floor lines send the same uploader's calls to a server (its own process) that reads and
  * discards the bytes: they show what the client alone costs, before any server does any work.
  *
+ * BENCH_PARTS compares other numbers of parts in flight through the same uploader (its `partsInFlight`),
+ * to check that the shipped PARTS_IN_FLIGHT is still the fastest here.
+ *
  *   npm run bench:emulator
  *   BENCH_MB=256 BENCH_RUNS=1 npm run bench:emulator
+ *   BENCH_PARTS=1,2,4,8 npm run bench:emulator
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -36,6 +40,8 @@ const DATA = join(ROOT, "bench", ".data");
 const MB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Parts in flight to compare besides the shipped setting (BENCH_PARTS=1,2,8). */
+const OTHER_PARTS = (process.env.BENCH_PARTS ?? "").split(",").map(Number).filter((n) => n > 0 && n !== shipped.PARTS_IN_FLIGHT);
 const SOURCE = join(DATA, `emulator-upload-${SIZE / MB}mb.jsonl`);
 const COPY = join(DATA, "emulator-upload-cp-copy.jsonl");
 const STATE = join(DATA, "emulator-upload-state");
@@ -158,8 +164,8 @@ async function startDiscardServer() {
 
 let uploads = 0;
 /** The package's uploader, as a TrainingFile's create calls it; a new name each time, as a new dataset would have. */
-async function viaShipped(client, sha256, partThreshold) {
-  const req = { bytes: { path: SOURCE, size: SIZE }, name: `bench-${++uploads}.jsonl`, purpose: "fine-tune", partThreshold, sha256, label: SOURCE };
+async function viaShipped(client, sha256, partThreshold, partsInFlight) {
+  const req = { bytes: { path: SOURCE, size: SIZE }, name: `bench-${++uploads}.jsonl`, purpose: "fine-tune", partThreshold, sha256, label: SOURCE, partsInFlight };
   return (await shipped.upload(client, req)).value;
 }
 
@@ -215,6 +221,7 @@ async function main() {
     "uploads API (package)": () => viaShipped(client, expected.sha256, 0),
     "files.create (package)": () => viaShipped(client, expected.sha256, Infinity),
     "files, raw node:http": () => viaRawHttp(url),
+    ...Object.fromEntries(OTHER_PARTS.map((n) => [`uploads API, ${n} in flight`, () => viaShipped(client, expected.sha256, 0, n)])),
   };
   const floors = {
     "uploads API, discarded": () => viaShipped(floorClient, expected.sha256, 0),
@@ -277,6 +284,11 @@ async function main() {
     const floor = Math.min(...Object.keys(floors).map((name) => median(times[name]) / cpMs));
     console.log(`the uploader alone, to a server that does nothing, takes ${fmt(floor, 2)}x cp`);
     console.log(`content verified by md5: ${verified} upload paths`);
+    if (OTHER_PARTS.length > 0) {
+      const byParts = [[shipped.PARTS_IN_FLIGHT, median(times["uploads API (package)"])], ...OTHER_PARTS.map((n) => [n, median(times[`uploads API, ${n} in flight`])])];
+      const [fastest] = byParts.sort((a, b) => a[1] - b[1])[0];
+      console.log(`parts in flight, fastest here: ${fastest} (shipped: ${shipped.PARTS_IN_FLIGHT}); ${byParts.map(([n, ms]) => `${n}: ${fmt(ms / 1000, 2)} s`).join(", ")}`);
+    }
     process.exitCode = peak < 300 * MB && verdicts.every(Boolean) ? 0 : 1;
   } finally {
     for (const c of [child, discard.child]) {

@@ -171,6 +171,8 @@ export interface UploadRequest {
   sha256: string;
   /** Shown in the refusal (the dataset's path). */
   label?: string;
+  /** Parts sent at once; PARTS_IN_FLIGHT unless a benchmark compares others. */
+  partsInFlight?: number;
 }
 
 /** Uploads once: a retry after a lost response finds the first upload by its name instead of paying twice. */
@@ -196,9 +198,9 @@ async function uploadWhole(client: OpenAI, { bytes, name, purpose }: UploadReque
   return client.files.create({ file: toStreamingFile(hashedPart(bytes, 0, undefined, digest, true), name), purpose }, { maxRetries: 0 });
 }
 
-async function uploadInParts(client: OpenAI, { bytes, name, purpose }: UploadRequest, digest: UploadDigest): Promise<FileObject> {
+async function uploadInParts(client: OpenAI, { bytes, name, purpose, partsInFlight = PARTS_IN_FLIGHT }: UploadRequest, digest: UploadDigest): Promise<FileObject> {
   const parts = Math.ceil(bytes.size / PART_BYTES);
-  info(`uploading ${name} (${formatBytes(bytes.size)}) in ${parts} parts of up to ${formatBytes(PART_BYTES)}, ${PARTS_IN_FLIGHT} at a time`);
+  info(`uploading ${name} (${formatBytes(bytes.size)}) in ${parts} parts of up to ${formatBytes(PART_BYTES)}, ${partsInFlight} at a time`);
   await cancelStaleUploads(client, name);
   const session = await client.uploads.create({ bytes: bytes.size, filename: name, mime_type: "application/jsonl", purpose: purpose as "fine-tune" });
   rememberOpenUpload(name, session.id);
@@ -214,7 +216,7 @@ async function uploadInParts(client: OpenAI, { bytes, name, purpose }: UploadReq
         info(`uploaded part ${++sent}/${parts} of ${name}`);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, parts) }, sender));
+    await Promise.all(Array.from({ length: Math.min(partsInFlight, parts) }, sender));
     const md5 = digest.verify();
     // Not retried here: a completion whose answer was lost is found by its file name on the next look.
     const done = await client.uploads.complete(session.id, { part_ids: partIds, md5 }, { maxRetries: 0 });
