@@ -47,8 +47,8 @@ export interface EmulatorState {
   /** Fine-tuned models that currently exist. */
   models: Model[];
   uploads: (Upload & { parts: number })[];
-  /** API requests served (admin routes excluded), in total and by route template. */
-  requests: { total: number; byRoute: Record<string, number> };
+  /** API requests served (admin routes excluded), in total and by route template; `retried`: those the SDK sent again (its `x-stainless-retry-count` > 0). */
+  requests: { total: number; retried: number; byRoute: Record<string, number> };
   /** Audit log, oldest first. */
   log: LogEntry[];
   /** The last 500 API requests (headers without credentials, first 64 KiB of the body). */

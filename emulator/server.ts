@@ -32,7 +32,7 @@ export class Emulator implements App, AdminHost {
   private readonly router = new Router();
   private readonly management = new Router();
   private server: Server | null = null;
-  private requests = { total: 0, byRoute: new Map<string, number>() };
+  private requests = { total: 0, retried: 0, byRoute: new Map<string, number>() };
   private injected = { injected429: 0, injected500: 0, resets: 0, droppedResponses: 0 };
   private received: ReceivedRequest[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -177,7 +177,7 @@ export class Emulator implements App, AdminHost {
       models: [...this.store.models.values()].sort((a, b) => a.seq - b.seq).map((m) => fineTunedModelObject(this, m.obj.id)!),
       deployments: [...this.store.deployments.values()].sort((a, b) => a.seq - b.seq).map((d) => ({ ...deploymentObject(d), lastCallAt: new Date(d.lastCallAt).toISOString() })),
       uploads: [...this.store.uploads.values()].sort((a, b) => a.seq - b.seq).map((u) => ({ ...u.obj, parts: u.parts.length })),
-      requests: { total: this.requests.total, byRoute: Object.fromEntries(this.requests.byRoute) },
+      requests: { total: this.requests.total, retried: this.requests.retried, byRoute: Object.fromEntries(this.requests.byRoute) },
       log: this.store.log,
       received: this.received,
       faults: { ...this.injected },
@@ -210,7 +210,7 @@ export class Emulator implements App, AdminHost {
     this.generation++;
     this.store.clear();
     Object.assign(this.faults, DEFAULT_FAULTS);
-    this.requests = { total: 0, byRoute: new Map() };
+    this.requests = { total: 0, retried: 0, byRoute: new Map() };
     this.injected = { injected429: 0, injected500: 0, resets: 0, droppedResponses: 0 };
     this.received = [];
   }
@@ -240,6 +240,8 @@ export class Emulator implements App, AdminHost {
   }
 
   private record(ctx: Ctx): void {
+    // The openai SDK numbers its tries in this header: a request that says it is a retry was retried.
+    if (Number(ctx.req.headers["x-stainless-retry-count"] ?? 0) > 0) this.requests.retried++;
     const headers: Record<string, string | string[] | undefined> = {};
     for (const [k, v] of Object.entries(ctx.req.headers)) {
       if (k !== "authorization" && k !== "api-key") headers[k] = v;

@@ -7,7 +7,7 @@
 import OpenAI from "openai";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { clientOf, resolveConnection } from "../connections";
-import { describeApiError } from "../errors";
+import { describeApiError, isTransient } from "../errors";
 import { warn } from "../log";
 import { findModel, listModels, parseFineTunedId } from "../models";
 import { diffInputs } from "../schema";
@@ -29,7 +29,10 @@ export async function verifyBaseModel(label: string, inputs: FineTunedModelInput
   try {
     await clientOf(resolveConnection(inputs.connection), { maxRetries: CHECK_RETRIES }).models.retrieve(model);
   } catch (err) {
-    return { property: refusedProperty(err), reason: refusalReason(what, model, err) };
+    // A 5xx, a 429 or no answer says nothing about the key or the model: only a refusal stops the check.
+    if (!isTransient(err)) return { property: refusedProperty(err), reason: refusalReason(what, model, err) };
+    warn(`${describeApiError(what, err)} after ${CHECK_RETRIES + 1} tries: not verified now; a wrong key or base model would still stop the job's create, before any training`);
+    return undefined;
   }
   // With a local dataset the estimate already warns that the model is unknown (and has no price).
   if (!inputs.trainingDataset && !findModel(model) && parseFineTunedId(model) === undefined) {
@@ -51,9 +54,6 @@ function refusalReason(what: string, model: string, err: unknown): string {
     const near = nearestModelIds(model);
     const hint = near.length > 0 ? `: did you mean ${near.join(" or ")}?` : ".";
     return `${what}: ${model} is neither served by this endpoint (HTTP 404) nor in the model facts${hint} Nothing was uploaded or created`;
-  }
-  if (err instanceof OpenAI.APIConnectionError) {
-    return `${describeApiError(what, err)} after ${CHECK_RETRIES + 1} tries: the API did not answer, so the key and base model could not be verified; nothing was uploaded or created; run the preview again`;
   }
   return `${describeApiError(what, err)}; nothing was uploaded or created`;
 }

@@ -169,6 +169,17 @@ describe("bad input gets a 4xx with the error envelope, and the server keeps ser
     expect(state.received.length).toBe(500); // the most recent ones
   });
 
+  it("counts as retried the requests the SDK sent again, from what it received (not from the faults it injected)", async () => {
+    await emu.reset();
+    await emu.faults({ rate500: 1 });
+    try {
+      await expect(emu.client({ maxRetries: 2 }).models.list()).rejects.toThrow(/500/);
+    } finally {
+      await emu.faults({ rate500: 0 });
+    }
+    expect((await emu.state()).requests).toMatchObject({ total: 3, retried: 2 });
+  });
+
   it("records received requests without credentials, bodies capped at 64 KiB", async () => {
     await emu.reset();
     await send("POST", "/v1/fine_tuning/jobs", JSON.stringify({ model: "gpt-4o-mini", note: "x".repeat(100_000) }), { "content-type": "application/json", "x-trace": "t1" });
@@ -178,7 +189,7 @@ describe("bad input gets a 4xx with the error envelope, and the server keeps ser
     expect(received[0]!.headers.authorization).toBeUndefined();
     expect(received[0]!.body.length).toBe(64 * 1024);
     expect(received[0]!.body.startsWith('{"model":"gpt-4o-mini"')).toBe(true);
-    expect(requests).toEqual({ total: 1, byRoute: { "POST /v1/fine_tuning/jobs": 1 } });
+    expect(requests).toEqual({ total: 1, retried: 0, byRoute: { "POST /v1/fine_tuning/jobs": 1 } });
     // Bodies of requests refused before they were read (here: no API key) are recorded too.
     await fetch(`${emu.baseURL}/files`, { method: "POST", body: "refused body" });
     expect((await emu.state()).received[1]).toMatchObject({ path: "/v1/files", body: "refused body" });

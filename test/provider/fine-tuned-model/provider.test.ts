@@ -144,6 +144,20 @@ describe("FineTunedModel check()", () => {
     expect(failures).toEqual([expect.objectContaining({ property: "baseModel", reason: expect.stringMatching(/did you mean gpt-4o-mini-2024-07-18/) })]);
   });
 
+  it("does not refuse on errors that say nothing of the key or model (5xx after its tries): warns that they were not verified", async () => {
+    await emulator.faults({ rate500: 1 });
+    const warn = jest.spyOn(pulumi.log, "warn");
+    try {
+      const { failures } = await provider.check({}, { ...valid, suffix: "blip" });
+      expect(failures ?? []).toEqual([]);
+      expect(warn.mock.calls.map(([m]) => m).join("\n")).toMatch(/checking the API key and base model gpt-4o-mini-2024-07-18 before training \(HTTP 500\): .* after 3 tries: not verified now; a wrong key or base model would still stop the job's create/);
+    } finally {
+      warn.mockRestore();
+      await emulator.faults({ rate500: 0 });
+    }
+    expect((await emulator.state()).requests.byRoute["GET /v1/models/{id}"]).toBe(3);
+  });
+
   it("accepts unknown values at preview", async () => {
     const { failures } = await provider.check({}, { ...valid, trainingFile: UNKNOWN, baseModel: UNKNOWN });
     expect(failures ?? []).toEqual([]);
