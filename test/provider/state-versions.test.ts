@@ -5,6 +5,8 @@
 import { z } from "zod";
 import { provider as models } from "../../provider/fine-tuned-model/provider";
 import { fineTunedModelDeclaration, fineTunedModelSchema } from "../../provider/fine-tuned-model/schema";
+import { provider as deployments } from "../../provider/model-deployment/provider";
+import { modelDeploymentDeclaration } from "../../provider/model-deployment/schema";
 import { provider as files } from "../../provider/training-file/provider";
 import { trainingFileDeclaration, trainingFileSchema } from "../../provider/training-file/schema";
 import { PartialResourceError } from "../../provider/errors";
@@ -157,5 +159,32 @@ describe("a field added in a later version", () => {
     expect((partial as PartialResourceError).properties[SCHEMA_VERSION_KEY]).toBe(3);
     await inner.delete("t-1", old);
     expect(seen.delete).toEqual(seen.diff);
+  });
+});
+
+describe("ModelDeployment state from before Azure deployments (version 1)", () => {
+  /** What the ModelDeployment's create wrote before `azure` existed: `model` was the fine-tune, no `fineTunedModel`. */
+  const v1Deployment: State = {
+    model: "ft:gpt-4o-mini-2024-07-18:org::abc",
+    servedBy: "envs/prod/serving",
+    jobId: "ftjob-1",
+    baseModel: "gpt-4o-mini-2024-07-18",
+    trainingFileId: "file-1",
+    datasetHash: HASH,
+    owner: { project: "envs", stack: "staging", resource: "model" },
+    baseModelShutdownDate: "2027-01-14",
+    markerFileId: "file-marker",
+    [SCHEMA_VERSION_KEY]: 1,
+    __provider: PROVIDER,
+  };
+  const program = { model: "ft:gpt-4o-mini-2024-07-18:org::abc", servedBy: "envs/prod/serving" };
+
+  it("diffs as no change against the same program, and still updates on a promotion", async () => {
+    expect(await deployments.diff("envs/prod/serving", v1Deployment, program)).toMatchObject({ changes: false, replaces: [] });
+    expect(await deployments.diff("envs/prod/serving", v1Deployment, { ...program, model: "ft:gpt-4o-mini-2024-07-18:org::def" })).toMatchObject({ changes: true, replaces: [] });
+  });
+
+  it("upgrades with the fine-tune it serves in fineTunedModel", () => {
+    expect(upgradeState(modelDeploymentDeclaration, v1Deployment)).toMatchObject({ model: v1Deployment.model, fineTunedModel: v1Deployment.model, [SCHEMA_VERSION_KEY]: 2 });
   });
 });
