@@ -111,8 +111,14 @@ function methodsOn(app: App, base: string): string[] {
   return platformFacts(base, app.platform.flavor)?.methods ?? findModel(base)?.methods ?? ["supervised"];
 }
 
-async function create(ctx: Ctx, app: App): Promise<JobObject> {
-  const body = await readJson(ctx);
+/** The job's method, its hyperparameters (top-level or per method) and a reinforcement grader, as the API checks them. */
+interface MethodChoice {
+  type: MethodType;
+  hyperparameters?: Record<string, unknown>;
+  grader?: unknown;
+}
+
+function refuseIfTrainingUnavailable(app: App): void {
   if (app.faults.blockFineTuning) {
     throw new ApiError(
       403,
@@ -124,86 +130,109 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
   }
   const closed = app.platform.closedRefusal(app.today(), app.faults.trainingClosed);
   if (closed) throw closed;
+}
+
+/** Unknown keys first, then the platform's own parameters, then what is required: the API's order. */
+function checkParams(app: App, body: Record<string, unknown>): Record<string, unknown> {
   const known: readonly string[] = [...JOB_CREATE_PARAMS, ...app.platform.extraJobParams];
   for (const key of Object.keys(body)) if (!known.includes(key)) throw unknownParam(key);
   const extras = app.platform.jobExtras(body);
-
   if (body.model === undefined || body.model === null || body.model === "") throw missingParam("model");
   if (typeof body.model !== "string") throw invalidType("model", "string", body.model);
   if (body.training_file === undefined || body.training_file === null || body.training_file === "") throw missingParam("training_file");
+  return extras;
+}
 
-  const suffix = body.suffix ?? null;
-  if (suffix !== null) {
-    if (typeof suffix !== "string") throw invalidType("suffix", "string", suffix);
-    if (suffix.length > MAX_SUFFIX_CHARS) throw invalidValue("suffix", `Invalid 'suffix': string too long. Expected a string with maximum length ${MAX_SUFFIX_CHARS}, but got a string with length ${suffix.length} instead.`);
-    if (/[:\s]/.test(suffix)) throw invalidValue("suffix", "Invalid 'suffix': it may not contain ':' or whitespace.");
-    app.platform.checkSuffix(suffix);
+function checkSuffix(app: App, value: unknown): string | null {
+  const suffix = value ?? null;
+  if (suffix === null) return null;
+  if (typeof suffix !== "string") throw invalidType("suffix", "string", suffix);
+  if (suffix.length > MAX_SUFFIX_CHARS) throw invalidValue("suffix", `Invalid 'suffix': string too long. Expected a string with maximum length ${MAX_SUFFIX_CHARS}, but got a string with length ${suffix.length} instead.`);
+  if (/[:\s]/.test(suffix)) throw invalidValue("suffix", "Invalid 'suffix': it may not contain ':' or whitespace.");
+  app.platform.checkSuffix(suffix);
+  return suffix;
+}
+
+function checkSeed(value: unknown): number | null {
+  const seed = value ?? null;
+  if (seed === null) return null;
+  if (typeof seed !== "number" || !Number.isInteger(seed)) throw invalidType("seed", "integer", seed);
+  if (seed < SEED_RANGE.min || seed > SEED_RANGE.max) throw invalidValue("seed", `Invalid 'seed': must be between ${SEED_RANGE.min} and ${SEED_RANGE.max}.`);
+  return seed;
+}
+
+function checkMethod(m: unknown): MethodChoice {
+  if (m === undefined || m === null) return { type: "supervised" };
+  if (!isObject(m)) throw invalidType("method", "object", m);
+  if (m.type === undefined) throw missingParam("method.type");
+  if (!(METHOD_TYPES as readonly unknown[]).includes(m.type)) {
+    const supported = METHOD_TYPES.map((t) => `'${t}'`).join(", ");
+    throw invalidValue("method.type", `Invalid value for 'method.type': '${String(m.type)}'. Supported values are: ${supported}.`);
   }
-  const seed = body.seed ?? null;
-  if (seed !== null && (typeof seed !== "number" || !Number.isInteger(seed))) throw invalidType("seed", "integer", seed);
-  if (seed !== null && ((seed as number) < SEED_RANGE.min || (seed as number) > SEED_RANGE.max)) {
-    throw invalidValue("seed", `Invalid 'seed': must be between ${SEED_RANGE.min} and ${SEED_RANGE.max}.`);
+  const type = m.type as MethodType;
+  for (const key of Object.keys(m)) if (key !== "type" && key !== type) throw unknownParam(`method.${key}`);
+  const cfg = m[type];
+  if (cfg !== undefined && cfg !== null && !isObject(cfg)) throw invalidType(`method.${type}`, "object", cfg);
+  const c = (cfg ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(c)) {
+    if (key !== "hyperparameters" && !(type === "reinforcement" && key === "grader")) throw unknownParam(`method.${type}.${key}`);
   }
+  const hyperparameters = c.hyperparameters !== undefined ? checkHyperparameters(type, c.hyperparameters, `method.${type}.hyperparameters`) : undefined;
+  if (type !== "reinforcement") return { type, hyperparameters };
+  if (c.grader === undefined) throw missingParam("method.reinforcement.grader");
+  if (!isObject(c.grader) || typeof c.grader.type !== "string") throw invalidType("method.reinforcement.grader", "object", c.grader);
+  return { type, hyperparameters, grader: c.grader };
+}
+
+/** The deprecated top-level `hyperparameters`: supervised only, and not beside the method's own. */
+function withTopLevelHyperparameters(method: MethodChoice, value: unknown): MethodChoice {
+  if (value === undefined || value === null) return method;
+  if (method.type !== "supervised") {
+    throw badRequest("The top-level 'hyperparameters' parameter is only supported with the supervised method; use 'method.*.hyperparameters'.", "hyperparameters", "invalid_value");
+  }
+  if (method.hyperparameters) {
+    throw badRequest("Specify hyperparameters either in 'hyperparameters' (deprecated) or in 'method.supervised.hyperparameters', not both.", "hyperparameters", "invalid_value");
+  }
+  return { ...method, hyperparameters: checkHyperparameters("supervised", value, "hyperparameters") };
+}
+
+interface CheckedJob {
+  jobModel: string;
+  base: string;
+  method: MethodChoice;
+  suffix: string | null;
+  seed: number | null;
+  trainingFile: string;
+  validationFile: string | null;
+  metadata: JobObject["metadata"];
+  integrations: JobObject["integrations"];
+  extras: Record<string, unknown>;
+}
+
+function checkJobBody(app: App, body: Record<string, unknown>): CheckedJob {
+  const extras = checkParams(app, body);
+  const suffix = checkSuffix(app, body.suffix);
+  const seed = checkSeed(body.seed);
   const metadata = checkMetadata(body.metadata);
   const integrations = checkIntegrations(body.integrations);
-
-  // method (and the deprecated top-level hyperparameters)
-  let type: MethodType = "supervised";
-  let methodHp: Record<string, unknown> | undefined;
-  let grader: unknown;
-  if (body.method !== undefined && body.method !== null) {
-    const m = body.method;
-    if (!isObject(m)) throw invalidType("method", "object", m);
-    if (m.type === undefined) throw missingParam("method.type");
-    if (!(METHOD_TYPES as readonly unknown[]).includes(m.type)) {
-      const supported = METHOD_TYPES.map((t) => `'${t}'`).join(", ");
-      throw invalidValue("method.type", `Invalid value for 'method.type': '${String(m.type)}'. Supported values are: ${supported}.`);
-    }
-    type = m.type as MethodType;
-    for (const key of Object.keys(m)) {
-      if (key !== "type" && key !== type) throw unknownParam(`method.${key}`);
-    }
-    const cfg = m[type];
-    if (cfg !== undefined && cfg !== null && !isObject(cfg)) throw invalidType(`method.${type}`, "object", cfg);
-    const c = (cfg ?? {}) as Record<string, unknown>;
-    for (const key of Object.keys(c)) {
-      if (key !== "hyperparameters" && !(type === "reinforcement" && key === "grader")) throw unknownParam(`method.${type}.${key}`);
-    }
-    if (c.hyperparameters !== undefined) methodHp = checkHyperparameters(type, c.hyperparameters, `method.${type}.hyperparameters`);
-    if (type === "reinforcement") {
-      if (c.grader === undefined) throw missingParam("method.reinforcement.grader");
-      if (!isObject(c.grader) || typeof c.grader.type !== "string") throw invalidType("method.reinforcement.grader", "object", c.grader);
-      grader = c.grader;
-    }
-  }
-  if (body.hyperparameters !== undefined && body.hyperparameters !== null) {
-    if (type !== "supervised") {
-      throw badRequest("The top-level 'hyperparameters' parameter is only supported with the supervised method; use 'method.*.hyperparameters'.", "hyperparameters", "invalid_value");
-    }
-    if (methodHp) {
-      throw badRequest("Specify hyperparameters either in 'hyperparameters' (deprecated) or in 'method.supervised.hyperparameters', not both.", "hyperparameters", "invalid_value");
-    }
-    methodHp = checkHyperparameters("supervised", body.hyperparameters, "hyperparameters");
-  }
-
-  const { jobModel, base, methods } = resolveTrainableModel(app, body.model);
+  const method = withTopLevelHyperparameters(checkMethod(body.method), body.hyperparameters);
+  const { jobModel, base, methods } = resolveTrainableModel(app, body.model as string);
   const refusal = app.platform.trainingRefusal(base, app.today());
   if (refusal) throw refusal;
-  if (!methods.includes(type)) {
-    throw badRequest(`Model ${body.model} does not support the '${type}' fine-tuning method.`, "method.type", "invalid_method");
+  if (!methods.includes(method.type)) {
+    throw badRequest(`Model ${body.model} does not support the '${method.type}' fine-tuning method.`, "method.type", "invalid_method");
   }
   const trainingFile = checkFileParam(app, body.training_file, "training_file");
-  const validationFile =
-    body.validation_file === undefined || body.validation_file === null
-      ? null
-      : checkFileParam(app, body.validation_file, "validation_file");
+  const validationFile = body.validation_file === undefined || body.validation_file === null ? null : checkFileParam(app, body.validation_file, "validation_file");
+  return { jobModel, base, method, suffix, seed, trainingFile, validationFile, metadata, integrations, extras };
+}
 
-  const hp = { ...defaultHyperparameters(type), ...(methodHp ?? {}) };
-  const now = Date.now();
-  const id = app.platform.jobId();
+function jobObject(app: App, job: CheckedJob, now: number): JobObject {
+  const { type, grader } = job.method;
+  const hp = { ...defaultHyperparameters(type), ...(job.method.hyperparameters ?? {}) };
   const methodObj: Record<string, unknown> = { type, [type]: { hyperparameters: hp, ...(grader ? { grader } : {}) } };
   const obj: JobObject = {
-    id,
+    id: app.platform.jobId(),
     object: "fine_tuning.job",
     created_at: nowSeconds(now),
     error: null,
@@ -214,29 +243,38 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
       learning_rate_multiplier: hp.learning_rate_multiplier as "auto" | number,
       n_epochs: hp.n_epochs as "auto" | number,
     },
-    model: jobModel,
+    model: job.jobModel,
     organization_id: ORGANIZATION_ID,
     result_files: [],
-    seed: (seed as number | null) ?? Math.floor(Math.random() * SEED_RANGE.max),
+    seed: job.seed ?? Math.floor(Math.random() * SEED_RANGE.max),
     status: "validating_files",
     trained_tokens: null,
-    training_file: trainingFile,
-    validation_file: validationFile,
+    training_file: job.trainingFile,
+    validation_file: job.validationFile,
     estimated_finish: null,
-    integrations,
-    metadata,
+    integrations: job.integrations,
+    metadata: job.metadata,
     method: methodObj as unknown as JobObject["method"],
-    ...extras,
+    ...job.extras,
   };
-  (obj as unknown as Record<string, unknown>).user_provided_suffix = suffix;
+  (obj as unknown as Record<string, unknown>).user_provided_suffix = job.suffix;
+  return obj;
+}
+
+async function create(ctx: Ctx, app: App): Promise<JobObject> {
+  const body = await readJson(ctx);
+  refuseIfTrainingUnavailable(app);
+  const job = checkJobBody(app, body);
+  const now = Date.now();
+  const obj = jobObject(app, job, now);
   const injectFailure = app.faults.failNextJobs > 0;
   if (injectFailure) app.faults.failNextJobs -= 1;
   const rec: JobRecord = {
     seq: app.store.nextSeq(),
     obj,
-    base,
-    ftName: app.platform.fineTunedName(base, ORGANIZATION_SLUG, suffix as string | null),
-    method: type,
+    base: job.base,
+    ftName: app.platform.fineTunedName(job.base, ORGANIZATION_SLUG, job.suffix),
+    method: job.method.type,
     clock: { simMs: 0, wallAt: now, running: true },
     stage: "validating",
     validation: null,
@@ -247,11 +285,11 @@ async function create(ctx: Ctx, app: App): Promise<JobObject> {
     checkpoints: [],
     examplesBlob: null,
   };
-  app.store.jobs.set(id, rec);
-  app.store.addLog("job.created", id);
-  addEvent(app, rec, now, `Created fine-tuning job: ${id}`);
-  addEvent(app, rec, now, `Validating training file: ${trainingFile}${validationFile ? ` and validation file: ${validationFile}` : ""}`);
-  app.startJobWork(id);
+  app.store.jobs.set(obj.id, rec);
+  app.store.addLog("job.created", obj.id);
+  addEvent(app, rec, now, `Created fine-tuning job: ${obj.id}`);
+  addEvent(app, rec, now, `Validating training file: ${job.trainingFile}${job.validationFile ? ` and validation file: ${job.validationFile}` : ""}`);
+  app.startJobWork(obj.id);
   return obj;
 }
 
