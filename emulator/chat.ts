@@ -111,7 +111,9 @@ function contentText(content: unknown): string {
   return "";
 }
 
-function checkMessages(value: unknown): { role: string; content: unknown; name?: string }[] {
+type ChatMessage = { role: string; content: unknown; name?: string };
+
+function checkMessages(value: unknown): ChatMessage[] {
   if (value === undefined) throw missingParam("messages");
   if (!Array.isArray(value)) throw invalidType("messages", "array", value);
   if (value.length === 0) {
@@ -130,8 +132,14 @@ function checkMessages(value: unknown): { role: string; content: unknown; name?:
   return value;
 }
 
-async function complete(ctx: Ctx, app: App): Promise<unknown> {
-  const body = await readJson(ctx);
+interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  n: number;
+  maxTokens: number | undefined;
+}
+
+function checkRequest(ctx: Ctx, body: Record<string, unknown>): ChatRequest {
   const model = ctx.params.deployment ?? body.model;
   if (model === undefined || model === "") throw missingParam("model");
   if (typeof model !== "string") throw invalidType("model", "string", model);
@@ -142,81 +150,62 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
   if (maxTokens !== undefined && maxTokens !== null && (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens < 1)) {
     throw invalidValue(body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens", "Invalid max tokens: expected a positive integer.");
   }
-  app.tick();
-  const serving = resolveServingModel(app, app.platform.flavor === "azure" ? deployedModel(app, model) : model);
-  const lastUser = [...messages].reverse().find((m) => m.role === "user");
-  const query = contentText(lastUser?.content);
+  return { model, messages, n, maxTokens: typeof maxTokens === "number" ? maxTokens : undefined };
+}
 
-  let reply: string;
-  let toolCalls: ToolCall[] | undefined;
-  const rubric = rubricRequest(body, messages);
-  if (rubric !== undefined) {
-    reply = rubric;
-  } else if (serving.kind === "fine-tuned") {
-    const nearest = nearestExample(indexFor(app, serving.job), query);
-    toolCalls = nearest?.toolCalls ? toolCallsOf(nearest.toolCalls) : undefined;
-    reply = toolCalls ? "" : (nearest?.reply ?? "");
-  } else {
-    reply = `This is ${model} served by the openai-finetune emulator. Base models do not know your training data; fine-tune one to get answers from it.`;
+/** What the model says: a rubric grade, the nearest training example's reply (or tool calls), or a base model's sentence. */
+function answerOf(app: App, body: Record<string, unknown>, req: ChatRequest, serving: ReturnType<typeof resolveServingModel>): { reply: string; toolCalls?: ToolCall[] } {
+  const rubric = rubricRequest(body, req.messages);
+  if (rubric !== undefined) return { reply: rubric };
+  if (serving.kind !== "fine-tuned") {
+    return { reply: `This is ${req.model} served by the openai-finetune emulator. Base models do not know your training data; fine-tune one to get answers from it.` };
   }
-  // Usage by the cookbook formula: 3 per message + its values (+1 for a name), 3 to prime the reply.
+  const lastUser = [...req.messages].reverse().find((m) => m.role === "user");
+  const nearest = nearestExample(indexFor(app, serving.job), contentText(lastUser?.content));
+  const toolCalls = nearest?.toolCalls ? toolCallsOf(nearest.toolCalls) : undefined;
+  return toolCalls ? { reply: "", toolCalls } : { reply: nearest?.reply ?? "" };
+}
+
+/** Usage by the cookbook formula (3 per message + its values, +1 for a name, 3 to prime the reply), and the reply cut at the token limit. */
+async function usageOf(req: ChatRequest, encodingModel: string, answer: { reply: string; toolCalls?: ToolCall[] }) {
   const texts: string[] = [];
-  for (const m of messages) {
+  for (const m of req.messages) {
     texts.push(m.role, contentText(m.content));
     if (typeof m.name === "string") texts.push(m.name);
   }
-  texts.push(toolCalls ? JSON.stringify(toolCalls) : reply);
-  const counted = await countTokens({
-    encoding: encodingFor(serving.kind === "fine-tuned" ? serving.job.base : model),
-    texts,
-    maxLastTokens: typeof maxTokens === "number" ? maxTokens : undefined,
-  });
+  texts.push(answer.toolCalls ? JSON.stringify(answer.toolCalls) : answer.reply);
+  const counted = await countTokens({ encoding: encodingFor(encodingModel), texts, maxLastTokens: req.maxTokens });
   const completion = counted.counts.pop()!;
-  let finish: "stop" | "length" | "tool_calls" = toolCalls ? "tool_calls" : "stop";
-  if (counted.truncated !== undefined && !toolCalls) {
-    reply = counted.truncated;
-    finish = "length";
-  }
-  const names = messages.filter((m) => typeof m.name === "string").length;
-  const promptTokens = 3 + 3 * messages.length + names + counted.counts.reduce((a, b) => a + b, 0);
+  const truncated = counted.truncated !== undefined && !answer.toolCalls;
+  const names = req.messages.filter((m) => typeof m.name === "string").length;
+  const promptTokens = 3 + 3 * req.messages.length + names + counted.counts.reduce((a, b) => a + b, 0);
   const usage = {
     prompt_tokens: promptTokens,
-    completion_tokens: completion * n,
-    total_tokens: promptTokens + completion * n,
+    completion_tokens: completion * req.n,
+    total_tokens: promptTokens + completion * req.n,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   };
+  const finish: "stop" | "length" | "tool_calls" = answer.toolCalls ? "tool_calls" : truncated ? "length" : "stop";
+  return { usage, finish, reply: truncated ? counted.truncated! : answer.reply };
+}
+
+async function complete(ctx: Ctx, app: App): Promise<unknown> {
+  const body = await readJson(ctx);
+  const req = checkRequest(ctx, body);
+  app.tick();
+  const serving = resolveServingModel(app, app.platform.flavor === "azure" ? deployedModel(app, req.model) : req.model);
+  const answer = answerOf(app, body, req, serving);
+  const { usage, finish, reply } = await usageOf(req, serving.kind === "fine-tuned" ? serving.job.base : req.model, answer);
   const latency = app.options.chatLatencyMs ?? 0;
   if (latency > 0) await new Promise((done) => setTimeout(done, latency));
-  const id = newId.chat();
-  const created = nowSeconds();
-  const base = { id, created, model, service_tier: "default", system_fingerprint: "fp_emulator" };
-
-  if (body.stream === true) {
-    const includeUsage = !!(body.stream_options && typeof body.stream_options === "object" && (body.stream_options as { include_usage?: unknown }).include_usage);
-    ctx.res.writeHead(200, { ...baseHeaders(ctx), "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
-    const send = (obj: unknown) => ctx.res.write(`data: ${JSON.stringify(obj)}\n\n`);
-    const pieces = reply.match(/\S+\s*|\s+/g) ?? [];
-    for (let i = 0; i < n; i++) {
-      const chunk = (delta: unknown, finish_reason: string | null) => ({
-        ...base,
-        object: "chat.completion.chunk",
-        choices: [{ index: i, delta, logprobs: null, finish_reason }],
-        ...(includeUsage ? { usage: null } : {}),
-      });
-      send(chunk({ role: "assistant", content: "", refusal: null }, null));
-      for (const piece of pieces) send(chunk({ content: piece }, null));
-      send(chunk({}, finish));
-    }
-    if (includeUsage) send({ ...base, object: "chat.completion.chunk", choices: [], usage });
-    ctx.res.end("data: [DONE]\n\n");
-    return undefined;
-  }
-
+  const base = { id: newId.chat(), created: nowSeconds(), model: req.model, service_tier: "default", system_fingerprint: "fp_emulator" };
+  if (body.stream === true) return streamCompletion(ctx, body, base, { reply, finish, usage, n: req.n });
+  const toolCalls = answer.toolCalls;
   return {
     ...base,
     object: "chat.completion",
-    choices: Array.from({ length: n }, (_, index) => ({
+    choices: Array.from({ length: req.n }, (_, index) => ({
       index,
       message: { role: "assistant", content: toolCalls ? null : reply, refusal: null, annotations: [], ...(toolCalls ? { tool_calls: toolCalls } : {}) },
       logprobs: null,
@@ -224,6 +213,28 @@ async function complete(ctx: Ctx, app: App): Promise<unknown> {
     })),
     usage,
   };
+}
+
+/** Server-sent events: a role chunk, the reply word by word, the finish reason per choice, then usage when asked. */
+function streamCompletion(ctx: Ctx, body: Record<string, unknown>, base: Record<string, unknown>, out: { reply: string; finish: string; usage: unknown; n: number }): undefined {
+  const includeUsage = !!(body.stream_options && typeof body.stream_options === "object" && (body.stream_options as { include_usage?: unknown }).include_usage);
+  ctx.res.writeHead(200, { ...baseHeaders(ctx), "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" });
+  const send = (obj: unknown) => ctx.res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  const pieces = out.reply.match(/\S+\s*|\s+/g) ?? [];
+  for (let i = 0; i < out.n; i++) {
+    const chunk = (delta: unknown, finish_reason: string | null) => ({
+      ...base,
+      object: "chat.completion.chunk",
+      choices: [{ index: i, delta, logprobs: null, finish_reason }],
+      ...(includeUsage ? { usage: null } : {}),
+    });
+    send(chunk({ role: "assistant", content: "", refusal: null }, null));
+    for (const piece of pieces) send(chunk({ content: piece }, null));
+    send(chunk({}, out.finish));
+  }
+  if (includeUsage) send({ ...base, object: "chat.completion.chunk", choices: [], usage: out.usage });
+  ctx.res.end("data: [DONE]\n\n");
+  return undefined;
 }
 
 interface ToolCall {
