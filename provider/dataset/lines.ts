@@ -193,13 +193,22 @@ function checkArguments(args: string, where: string, code: string, sink: LineSin
 }
 
 /** Checks one message; returns its role when it has a usable one. */
-function checkMessage(
-  msg: unknown,
-  where: string,
-  allowedRoles: readonly string[],
-  stats: MessageStats,
-  sink: LineSink,
-): Role | null {
+function checkMessage(msg: unknown, where: string, allowedRoles: readonly string[], stats: MessageStats, sink: LineSink): Role | null {
+  const r = roleOf(msg, where, allowedRoles, sink);
+  if (r === null) return null;
+  const m = msg as Record<string, unknown>;
+  stats.roles.add(r);
+  checkKeys(m, r, where, sink);
+  checkTypedKeys(m, r, where, sink);
+  checkContent(m, r, where, stats, sink);
+  if (r === "assistant") checkAssistant(m, where, stats, sink);
+  else if (r === "tool" && typeof m.tool_call_id === "string" && m.tool_call_id && !stats.callIds.has(m.tool_call_id)) {
+    sink.warning("unmatched_tool_call_id", `${where}: tool_call_id ${JSON.stringify(m.tool_call_id)} answers no earlier tool call`);
+  }
+  return r;
+}
+
+function roleOf(msg: unknown, where: string, allowedRoles: readonly string[], sink: LineSink): Role | null {
   if (!isPlainObject(msg)) {
     sink.error("invalid_message", `${where}: must be an object, got ${describe(msg)}`);
     return null;
@@ -210,16 +219,14 @@ function checkMessage(
   }
   const role = msg.role;
   if (typeof role !== "string" || !allowedRoles.includes(role)) {
-    sink.error(
-      "unrecognized_role",
-      `${where}: role ${JSON.stringify(role)} is not one of ${allowedRoles.join(", ")}`,
-    );
+    sink.error("unrecognized_role", `${where}: role ${JSON.stringify(role)} is not one of ${allowedRoles.join(", ")}`);
     return null;
   }
-  const r = role as Role;
-  stats.roles.add(r);
+  return role as Role;
+}
 
-  // Keys the role does not allow.
+/** Keys the role does not allow (a weight off an assistant message has its own code). */
+function checkKeys(msg: Record<string, unknown>, r: Role, where: string, sink: LineSink): void {
   const allowed = ROLE_KEYS[r] as readonly string[];
   const extra: string[] = [];
   for (const k of Object.keys(msg)) {
@@ -230,103 +237,75 @@ function checkMessage(
   if (extra.length) {
     sink.error("message_unrecognized_key", `${where}: ${r} message has unrecognized key(s) ${extra.map((k) => JSON.stringify(k)).join(", ")}`);
   }
+}
 
-  // Typed keys through the role's zod schema; unrecognized keys were reported above.
+/** Typed keys through the role's zod schema, each problem once under its code; unrecognized keys were reported by checkKeys. */
+function checkTypedKeys(msg: Record<string, unknown>, r: Role, where: string, sink: LineSink): void {
   const parsed = MessageSchemas[r].safeParse(msg);
-  if (!parsed.success) {
-    const seen = new Set<string>();
-    for (const issue of parsed.error.issues) {
-      if (issue.code === "unrecognized_keys") continue;
-      const key = String(issue.path[0] ?? "");
-      const value = msg[key];
-      let code: string;
-      let message: string;
-      const at = `${where}.${issue.path.join(".")}`;
-      switch (key) {
-        case "name":
-          if (value === undefined) {
-            code = "message_missing_key";
-            message = `${where}: ${r} message needs a "name"`;
-          } else {
-            code = "invalid_name";
-            message = `${at}: must be a non-empty string`;
-          }
-          break;
-        case "tool_call_id":
-          if (value === undefined) {
-            code = "message_missing_key";
-            message = `${where}: tool message needs a "tool_call_id"`;
-          } else {
-            code = "invalid_tool_call_id";
-            message = `${at}: must be a non-empty string`;
-          }
-          break;
-        case "tool_calls": {
-          const last = issue.path[issue.path.length - 1];
-          if (last === "arguments" && issue.code === "invalid_type") {
-            code = "tool_call_arguments_not_string";
-            message = `${at}: arguments must be a JSON-encoded string, got ${describe(
-              getPath(msg, issue.path as PropertyKey[]),
-            )}`;
-          } else {
-            code = "invalid_tool_calls";
-            message = `${at}: ${issue.message}`;
-          }
-          break;
-        }
-        case "function_call":
-          code = "invalid_function_call";
-          message = `${at}: ${issue.message}`;
-          break;
-        case "refusal":
-          code = "invalid_content";
-          message = `${at}: refusal must be a string or null`;
-          break;
-        default:
-          code = "invalid_message";
-          message = `${at}: ${issue.message}`;
+  if (parsed.success) return;
+  const seen = new Set<string>();
+  for (const issue of parsed.error.issues) {
+    if (issue.code === "unrecognized_keys") continue;
+    const { code, message } = typedKeyProblem(msg, r, where, issue);
+    const dedupe = code + "|" + message;
+    if (seen.has(dedupe)) continue;
+    seen.add(dedupe);
+    sink.error(code, message);
+  }
+}
+
+function typedKeyProblem(msg: Record<string, unknown>, r: Role, where: string, issue: z.core.$ZodIssue): { code: string; message: string } {
+  const key = String(issue.path[0] ?? "");
+  const missing = msg[key] === undefined;
+  const at = `${where}.${issue.path.join(".")}`;
+  switch (key) {
+    case "name":
+      return missing ? { code: "message_missing_key", message: `${where}: ${r} message needs a "name"` } : { code: "invalid_name", message: `${at}: must be a non-empty string` };
+    case "tool_call_id":
+      return missing ? { code: "message_missing_key", message: `${where}: tool message needs a "tool_call_id"` } : { code: "invalid_tool_call_id", message: `${at}: must be a non-empty string` };
+    case "tool_calls": {
+      const last = issue.path[issue.path.length - 1];
+      if (last === "arguments" && issue.code === "invalid_type") {
+        return { code: "tool_call_arguments_not_string", message: `${at}: arguments must be a JSON-encoded string, got ${describe(getPath(msg, issue.path as PropertyKey[]))}` };
       }
-      const dedupe = code + "|" + message;
-      if (seen.has(dedupe)) continue;
-      seen.add(dedupe);
-      sink.error(code, message);
+      return { code: "invalid_tool_calls", message: `${at}: ${issue.message}` };
+    }
+    case "function_call":
+      return { code: "invalid_function_call", message: `${at}: ${issue.message}` };
+    case "refusal":
+      return { code: "invalid_content", message: `${at}: refusal must be a string or null` };
+    default:
+      return { code: "invalid_message", message: `${at}: ${issue.message}` };
+  }
+}
+
+/** An assistant message: its weight, its tool calls' JSON arguments and names, the legacy function call. */
+function checkAssistant(msg: Record<string, unknown>, where: string, stats: MessageStats, sink: LineSink): void {
+  stats.assistants++;
+  if (msg.weight !== undefined && !Weight.safeParse(msg.weight).success) {
+    sink.error("invalid_weight", `${where}.weight: must be 0 or 1, got ${JSON.stringify(msg.weight)}`);
+  }
+  if (msg.weight !== 0) stats.trainedAssistants++;
+  if (Array.isArray(msg.tool_calls)) {
+    msg.tool_calls.forEach((tc, i) => {
+      if (!isPlainObject(tc)) return;
+      const fn = tc.function;
+      if (isPlainObject(fn) && typeof fn.arguments === "string") {
+        checkArguments(fn.arguments, `${where}.tool_calls[${i}].function`, "tool_call_arguments_invalid_json", sink);
+      }
+      if (typeof tc.id === "string") stats.callIds.add(tc.id);
+      if (stats.toolNames && isPlainObject(fn) && typeof fn.name === "string" && !stats.toolNames.has(fn.name)) {
+        sink.warning("unknown_tool", `${where}.tool_calls[${i}]: function ${JSON.stringify(fn.name)} is not declared in tools`);
+      }
+    });
+  }
+  if (isPlainObject(msg.function_call) && FunctionCall.safeParse(msg.function_call).success) {
+    const fc = msg.function_call as { name: string; arguments: string };
+    checkArguments(fc.arguments, `${where}.function_call`, "invalid_function_call", sink);
+    if (stats.toolNames && !stats.toolNames.has(fc.name)) {
+      sink.warning("unknown_tool", `${where}.function_call: function ${JSON.stringify(fc.name)} is not declared in functions`);
     }
   }
-
-  checkContent(msg, r, where, stats, sink);
-
-  if (r === "assistant") {
-    stats.assistants++;
-    if (msg.weight !== undefined && !Weight.safeParse(msg.weight).success) {
-      sink.error("invalid_weight", `${where}.weight: must be 0 or 1, got ${JSON.stringify(msg.weight)}`);
-    }
-    if (msg.weight !== 0) stats.trainedAssistants++;
-    if (Array.isArray(msg.tool_calls)) {
-      msg.tool_calls.forEach((tc, i) => {
-        if (!isPlainObject(tc)) return;
-        const fn = tc.function;
-        if (isPlainObject(fn) && typeof fn.arguments === "string") {
-          checkArguments(fn.arguments, `${where}.tool_calls[${i}].function`, "tool_call_arguments_invalid_json", sink);
-        }
-        if (typeof tc.id === "string") stats.callIds.add(tc.id);
-        if (stats.toolNames && isPlainObject(fn) && typeof fn.name === "string" && !stats.toolNames.has(fn.name)) {
-          sink.warning("unknown_tool", `${where}.tool_calls[${i}]: function ${JSON.stringify(fn.name)} is not declared in tools`);
-        }
-      });
-    }
-    if (isPlainObject(msg.function_call) && FunctionCall.safeParse(msg.function_call).success) {
-      const fc = msg.function_call as { name: string; arguments: string };
-      checkArguments(fc.arguments, `${where}.function_call`, "invalid_function_call", sink);
-      if (stats.toolNames && !stats.toolNames.has(fc.name)) {
-        sink.warning("unknown_tool", `${where}.function_call: function ${JSON.stringify(fc.name)} is not declared in functions`);
-      }
-    }
-  } else if (r === "tool" && typeof msg.tool_call_id === "string" && msg.tool_call_id) {
-    if (!stats.callIds.has(msg.tool_call_id)) {
-      sink.warning("unmatched_tool_call_id", `${where}: tool_call_id ${JSON.stringify(msg.tool_call_id)} answers no earlier tool call`);
-    }
-  }
-  return r;
 }
 
 function getPath(obj: unknown, path: PropertyKey[]): unknown {
