@@ -387,95 +387,79 @@ export function checkExample(obj: unknown, ctx: ExampleContext, sink: LineSink):
     sink.error("data_type", `line must be a JSON object, got ${describe(obj)}`);
     return;
   }
-  switch (ctx.format) {
-    case "chat": {
-      warnUnknownKeys(obj, CHAT_KEYS, "", sink);
-      const names = checkToolsBlock(obj, "", sink);
-      const stats = newStats(names);
-      const msgs = checkMessages(obj.messages, "", CHAT_ROLES, stats, sink);
-      if (!msgs) return;
-      if (stats.assistants === 0) {
-        sink.error("example_missing_assistant_message", "no assistant message in the example");
-      } else if (stats.trainedAssistants === 0) {
-        sink.warning("no_trained_messages", "every assistant message has weight 0: nothing to learn from this example");
-      }
-      if (!stats.roles.has("system") && !stats.roles.has("developer")) sink.note("missing_system_message");
-      if (!stats.roles.has("user")) sink.note("missing_user_message");
-      noteImages(stats, ctx, sink);
-      return;
-    }
-    case "reinforcement": {
-      const names = checkToolsBlock(obj, "", sink);
-      const stats = newStats(names);
-      const msgs = checkMessages(obj.messages, "", RFT_ROLES, stats, sink);
-      if (!msgs) return;
-      const last = msgs[msgs.length - 1];
-      if (isPlainObject(last) && last.role !== "user") {
-        sink.error("rft_last_message_not_user", `the last message must be from the user, not ${JSON.stringify(last.role)}`);
-      }
-      noteImages(stats, ctx, sink);
-      return;
-    }
-    case "dpo": {
-      warnUnknownKeys(obj, DPO_KEYS, "", sink);
-      const stats = newStats(null);
-      const input = obj.input;
-      if (input === undefined) sink.error("dpo_missing_input", "DPO example has no \"input\"");
-      else if (!isPlainObject(input)) sink.error("dpo_invalid_input", `input must be an object with messages, got ${describe(input)}`);
-      else {
-        warnUnknownKeys(input, DPO_INPUT_KEYS, "input: ", sink);
-        stats.toolNames = checkToolsBlock(input, "input.", sink);
-        const msgs = checkMessages(input.messages, "input.", CHAT_ROLES, stats, sink);
-        if (msgs) {
-          const last = msgs[msgs.length - 1];
-          if (isPlainObject(last) && last.role !== "user") {
-            sink.warning("dpo_input_last_message_not_user", `input ends with a ${JSON.stringify(last.role)} message, not a user message`);
-          }
-        }
-      }
-      const outputs: unknown[] = [];
-      for (const key of ["preferred_output", "non_preferred_output"] as const) {
-        const out = obj[key];
-        if (out === undefined) {
-          sink.error("dpo_missing_output", `DPO example has no "${key}"`);
-          continue;
-        }
-        if (!Array.isArray(out) || out.length !== 1) {
-          sink.error(
-            "dpo_invalid_output",
-            `${key} must be an array of exactly one assistant message, got ${Array.isArray(out) ? `${out.length} items` : describe(out)}`,
-          );
-          continue;
-        }
-        const m = out[0];
-        if (isPlainObject(m) && m.role !== "assistant") {
-          sink.error("dpo_invalid_output", `${key}[0]: must be an assistant message, not ${JSON.stringify(m.role)}`);
-          continue;
-        }
-        checkMessage(m, `${key}[0]`, ["assistant"], stats, sink);
-        outputs.push(m);
-      }
-      if (outputs.length === 2 && JSON.stringify(outputs[0]) === JSON.stringify(outputs[1])) {
-        sink.warning("dpo_identical_outputs", "preferred_output and non_preferred_output are identical");
-      }
-      noteImages(stats, ctx, sink);
-      return;
-    }
-    case "prompt_completion": {
-      warnUnknownKeys(obj, PROMPT_COMPLETION_KEYS, "", sink);
-      if (typeof obj.prompt !== "string") {
-        sink.error("missing_prompt", obj.prompt === undefined ? "no \"prompt\"" : `prompt must be a string, got ${describe(obj.prompt)}`);
-      }
-      if (typeof obj.completion !== "string") {
-        sink.error(
-          "missing_completion",
-          obj.completion === undefined ? "no \"completion\"" : `completion must be a string, got ${describe(obj.completion)}`,
-        );
-      } else if (obj.completion === "") {
-        sink.error("missing_completion", "completion is empty");
-      }
-      return;
-    }
+  const check = { chat: checkChatExample, reinforcement: checkReinforcementExample, dpo: checkDpoExample, prompt_completion: checkPromptCompletionExample }[ctx.format];
+  check(obj, ctx, sink);
+}
+
+function checkChatExample(obj: Record<string, unknown>, ctx: ExampleContext, sink: LineSink): void {
+  warnUnknownKeys(obj, CHAT_KEYS, "", sink);
+  const stats = newStats(checkToolsBlock(obj, "", sink));
+  if (!checkMessages(obj.messages, "", CHAT_ROLES, stats, sink)) return;
+  if (stats.assistants === 0) {
+    sink.error("example_missing_assistant_message", "no assistant message in the example");
+  } else if (stats.trainedAssistants === 0) {
+    sink.warning("no_trained_messages", "every assistant message has weight 0: nothing to learn from this example");
+  }
+  if (!stats.roles.has("system") && !stats.roles.has("developer")) sink.note("missing_system_message");
+  if (!stats.roles.has("user")) sink.note("missing_user_message");
+  noteImages(stats, ctx, sink);
+}
+
+function checkReinforcementExample(obj: Record<string, unknown>, ctx: ExampleContext, sink: LineSink): void {
+  const stats = newStats(checkToolsBlock(obj, "", sink));
+  const msgs = checkMessages(obj.messages, "", RFT_ROLES, stats, sink);
+  if (!msgs) return;
+  const last = msgs[msgs.length - 1];
+  if (isPlainObject(last) && last.role !== "user") {
+    sink.error("rft_last_message_not_user", `the last message must be from the user, not ${JSON.stringify(last.role)}`);
+  }
+  noteImages(stats, ctx, sink);
+}
+
+function checkDpoExample(obj: Record<string, unknown>, ctx: ExampleContext, sink: LineSink): void {
+  warnUnknownKeys(obj, DPO_KEYS, "", sink);
+  const stats = newStats(null);
+  checkDpoInput(obj.input, stats, sink);
+  const outputs = (["preferred_output", "non_preferred_output"] as const).map((key) => checkDpoOutput(obj[key], key, stats, sink)).filter((m) => m !== undefined);
+  if (outputs.length === 2 && JSON.stringify(outputs[0]) === JSON.stringify(outputs[1])) {
+    sink.warning("dpo_identical_outputs", "preferred_output and non_preferred_output are identical");
+  }
+  noteImages(stats, ctx, sink);
+}
+
+function checkDpoInput(input: unknown, stats: MessageStats, sink: LineSink): void {
+  if (input === undefined) return sink.error("dpo_missing_input", "DPO example has no \"input\"");
+  if (!isPlainObject(input)) return sink.error("dpo_invalid_input", `input must be an object with messages, got ${describe(input)}`);
+  warnUnknownKeys(input, DPO_INPUT_KEYS, "input: ", sink);
+  stats.toolNames = checkToolsBlock(input, "input.", sink);
+  const msgs = checkMessages(input.messages, "input.", CHAT_ROLES, stats, sink);
+  const last = msgs?.[msgs.length - 1];
+  if (isPlainObject(last) && last.role !== "user") {
+    sink.warning("dpo_input_last_message_not_user", `input ends with a ${JSON.stringify(last.role)} message, not a user message`);
+  }
+}
+
+/** One of the two outputs: exactly one assistant message, checked as one; undefined when it is not usable. */
+function checkDpoOutput(out: unknown, key: string, stats: MessageStats, sink: LineSink): unknown {
+  if (out === undefined) return sink.error("dpo_missing_output", `DPO example has no "${key}"`);
+  if (!Array.isArray(out) || out.length !== 1) {
+    return sink.error("dpo_invalid_output", `${key} must be an array of exactly one assistant message, got ${Array.isArray(out) ? `${out.length} items` : describe(out)}`);
+  }
+  const m = out[0];
+  if (isPlainObject(m) && m.role !== "assistant") return sink.error("dpo_invalid_output", `${key}[0]: must be an assistant message, not ${JSON.stringify(m.role)}`);
+  checkMessage(m, `${key}[0]`, ["assistant"], stats, sink);
+  return m;
+}
+
+function checkPromptCompletionExample(obj: Record<string, unknown>, _ctx: ExampleContext, sink: LineSink): void {
+  warnUnknownKeys(obj, PROMPT_COMPLETION_KEYS, "", sink);
+  if (typeof obj.prompt !== "string") {
+    sink.error("missing_prompt", obj.prompt === undefined ? "no \"prompt\"" : `prompt must be a string, got ${describe(obj.prompt)}`);
+  }
+  if (typeof obj.completion !== "string") {
+    sink.error("missing_completion", obj.completion === undefined ? "no \"completion\"" : `completion must be a string, got ${describe(obj.completion)}`);
+  } else if (obj.completion === "") {
+    sink.error("missing_completion", "completion is empty");
   }
 }
 
