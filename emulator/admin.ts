@@ -23,6 +23,8 @@ export interface Faults {
    * connection is reset instead): the client retries something that already happened.
    */
   dropResponseRate?: number;
+  /** Faults are drawn from a generator seeded with this (a run that can be repeated); 0: Math.random. */
+  seed?: number;
   /** `retry-after` of injected 429s (and `retry-after-ms` of 429/500s), in seconds; default 1. */
   retryAfterSeconds?: number;
   /** The next n created jobs fail during training with `server_error`. */
@@ -68,6 +70,7 @@ export const DEFAULT_FAULTS: Required<Faults> = {
   rate500: 0,
   resetRate: 0,
   dropResponseRate: 0,
+  seed: 0,
   retryAfterSeconds: 1,
   failNextJobs: 0,
   blockFineTuning: false,
@@ -99,6 +102,12 @@ export function parseFaults(body: Record<string, unknown>): Faults {
           throw badRequest("Invalid 'retryAfterSeconds': expected a number of seconds between 0 and 60.", key, "invalid_value");
         }
         out.retryAfterSeconds = value;
+        break;
+      case "seed":
+        if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+          throw badRequest("Invalid 'seed': expected a non-negative integer (0: unseeded).", key, "invalid_value");
+        }
+        out.seed = value;
         break;
       case "failNextJobs":
         if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {

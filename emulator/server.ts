@@ -201,8 +201,12 @@ export class Emulator implements App, AdminHost {
     };
   }
 
+  /** Where fault draws come from: Math.random, or a seeded generator (faults `seed`). */
+  private draw: () => number = Math.random;
+
   setFaults(f: Faults): Required<Faults> {
     Object.assign(this.faults, f);
+    if (f.seed !== undefined) this.draw = f.seed === 0 ? Math.random : seededRandom(f.seed);
     return { ...this.faults };
   }
 
@@ -210,6 +214,7 @@ export class Emulator implements App, AdminHost {
     this.generation++;
     this.store.clear();
     Object.assign(this.faults, DEFAULT_FAULTS);
+    this.draw = Math.random;
     this.requests = { total: 0, retried: 0, byRoute: new Map() };
     this.injected = { injected429: 0, injected500: 0, resets: 0, droppedResponses: 0 };
     this.received = [];
@@ -316,7 +321,7 @@ export class Emulator implements App, AdminHost {
   /** Returns true when the request was taken over by a fault. */
   private injectFault(ctx: Ctx): boolean {
     const f = this.faults;
-    if (f.resetRate > 0 && Math.random() < f.resetRate) {
+    if (f.resetRate > 0 && this.draw() < f.resetRate) {
       this.injected.resets++;
       ctx.req.socket.resetAndDestroy();
       return true;
@@ -325,7 +330,7 @@ export class Emulator implements App, AdminHost {
       "retry-after": String(f.retryAfterSeconds),
       "retry-after-ms": String(Math.round(f.retryAfterSeconds * 1000)),
     };
-    if (f.rate429 > 0 && Math.random() < f.rate429) {
+    if (f.rate429 > 0 && this.draw() < f.rate429) {
       this.injected.injected429++;
       throw new ApiError(
         429,
@@ -336,7 +341,7 @@ export class Emulator implements App, AdminHost {
         { ...retryHeaders, "x-ratelimit-remaining-requests": "0" },
       );
     }
-    if (f.rate500 > 0 && Math.random() < f.rate500) {
+    if (f.rate500 > 0 && this.draw() < f.rate500) {
       this.injected.injected500++;
       const err = serverError();
       Object.assign(err.headers, { "retry-after-ms": retryHeaders["retry-after-ms"] });
@@ -402,7 +407,7 @@ export class Emulator implements App, AdminHost {
       ctx.params = match.params;
       const result = await match.handler(ctx, this);
       if (result === undefined) return;
-      if (this.faults.dropResponseRate > 0 && Math.random() < this.faults.dropResponseRate) {
+      if (this.faults.dropResponseRate > 0 && this.draw() < this.faults.dropResponseRate) {
         this.injected.droppedResponses++;
         ctx.req.socket.resetAndDestroy();
         return;
@@ -426,4 +431,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const emulator = new Emulator(options);
   await emulator.start();
   return emulator;
+}
+
+/** mulberry32: a small seeded generator, so a run with faults can be repeated exactly (in request order). */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

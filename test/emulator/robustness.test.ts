@@ -169,6 +169,21 @@ describe("bad input gets a 4xx with the error envelope, and the server keeps ser
     expect(state.received.length).toBe(500); // the most recent ones
   });
 
+  it("draws faults from a seeded generator when given a seed: the same seed, the same answers", async () => {
+    const statuses = async (seed: number) => {
+      await emu.faults({ rate500: 0.5, seed });
+      const out: number[] = [];
+      for (let i = 0; i < 20; i++) out.push((await fetch(`${emu.baseURL}/models`, { headers: auth })).status);
+      await emu.faults({ rate500: 0, seed: 0 });
+      return out;
+    };
+    const first = await statuses(42);
+    expect(first).toContain(500);
+    expect(first).toContain(200);
+    expect(await statuses(42)).toEqual(first);
+    expect(await statuses(43)).not.toEqual(first);
+  });
+
   it("counts as retried the requests the SDK sent again, from what it received (not from the faults it injected)", async () => {
     await emu.reset();
     await emu.faults({ rate500: 1 });
