@@ -76,7 +76,7 @@ describe("SDK error classes", () => {
   it("the SDK rides through random 429s and 500s by retrying", async () => {
     const client = emu.client({ maxRetries: 20 });
     const file = await uploadJsonl(client, chatExamples(10));
-    await emu.faults({ rate429: 0.25, rate500: 0.25, retryAfterSeconds: 0.001 });
+    await emu.faults({ rate429: 0.25, rate500: 0.25, retryAfterSeconds: 0.001, seed: 11 });
     const results = [];
     for (let i = 0; i < 25; i++) {
       results.push(await client.files.retrieve(file.id));
