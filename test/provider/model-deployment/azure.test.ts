@@ -5,6 +5,7 @@
  * expires and comes back, delete; and the check's refusals, with no request.
  */
 import { configureConnections, CONNECTIONS_KEY, registerTokenProvider } from "../../../provider/connections";
+import { PartialResourceError } from "../../../provider/errors";
 import { provider } from "../../../provider/model-deployment/provider";
 import { listServing } from "../../../provider/serving";
 import { trainModel, withEmulator } from "../../helpers/provider-env";
@@ -102,6 +103,21 @@ describe("ModelDeployment on Azure", () => {
     }
     expect(await deployments()).toEqual([]);
     expect(await listServing(v1())).toEqual([]);
+  });
+
+  it("keeps a deployment Resource Manager refused as a partial resource that says what exists, and its delete cleans up", async () => {
+    const source = `/subscriptions/${SUB}/resourceGroups/rg-train/providers/Microsoft.CognitiveServices/accounts/aoai-train`;
+    const missing = "gpt-4.1-mini-2025-04-14.ft-0123456789abcdef0123456789abcdef";
+    const inputs = (await provider.check({}, { ...news(azure(undefined, { source })), model: missing })).inputs;
+    const err = await provider.create(inputs).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PartialResourceError);
+    const partial = err as PartialResourceError;
+    expect(partial.message).toMatch(/^serving: create: deploying gpt-4\.1-mini-2025-04-14\.ft-0123456789abcdef0123456789abcdef as serving-[0-9a-f]{8} on Azure \(HTTP 400 ModelNotFound\): .*not found in \/subscriptions\/.*aoai-train.*; no deployment serving-[0-9a-f]{8} exists on aoai-prod; the next `pulumi up` tries again, `pulumi destroy` removes what exists$/);
+    expect(partial.properties).toMatchObject({ deploymentDeleted: true, provisioningState: null, fineTunedModel: missing });
+    expect(await listServing(v1())).toEqual([{ model: missing, servedBy: { project: "shop", stack: "prod", resource: "serving" } }]);
+    await provider.delete(partial.id, partial.properties);
+    expect(await listServing(v1())).toEqual([]);
+    expect(await deployments()).toEqual([]);
   });
 
   it("refuses at check, with no request: no azure on Azure, azure on OpenAI, a SKU or name Azure rejects, http Resource Manager off loopback", async () => {
