@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
+const random = require(join(here, "../dist/emulator/random.js"));
 const MODEL = "gpt-4o-mini-2024-07-18";
 
 function arg(name, fallback) {
@@ -40,16 +41,7 @@ function arg(name, fallback) {
 // common words, rare words, identifiers and punctuation. (Synthetic made-up words would be a
 // pathological case: every word misses the vocabulary and the merge cache.)
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = random.seededRandom;
 
 function corpusWords() {
   const root = join(here, "..", "node_modules");

@@ -17,6 +17,7 @@ import { newId } from "./ids";
 import { registerJobs } from "./jobs";
 import { fineTunedModelObject, registerModels } from "./models";
 import { Router } from "./router";
+import { seededRandom } from "./random";
 import { Store, type JobRecord } from "./store";
 import { advanceJob } from "./training";
 import { registerUploads, sweepExpiredUploads } from "./uploads";
@@ -433,14 +434,3 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   return emulator;
 }
 
-/** mulberry32: a small seeded generator, so a run with faults can be repeated exactly (in request order). */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

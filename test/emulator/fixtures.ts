@@ -38,14 +38,5 @@ export async function uploadJsonl(client: OpenAI, lines: (object | string)[], na
 
 export { sleep, waitFor, waitForJob } from "../helpers/wait";
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG: the emulator's own (mulberry32). */
+export { seededRandom as prng } from "../../emulator/random";
