@@ -11,8 +11,15 @@ const provider = trampoline("fine-tuned-model");
 
 /** Its outputs are declared in ./schema.ts (generated into ./generated.ts). */
 export class FineTunedModel extends FineTunedModelResource {
+  /**
+   * The connection given (or its TrainingFile's), passed on to what evaluates or serves this model. The
+   * program's own value, not the `connection` output: an output absent from state is unknown at preview.
+   */
+  readonly connectionName: pulumi.Input<string> | undefined;
+
   constructor(name: string, args: FineTunedModelArgs, opts?: pulumi.CustomResourceOptions) {
     const training = fileInputs(args.trainingFile);
+    const connection = args.connection ?? training.connection;
     if (args.trainingFile instanceof TrainingFile && args.importJobId === undefined) args.trainingFile.costCaps.add(costCapOf(name, args));
     const validation = fileInputs(args.validationFile);
     super(
@@ -20,7 +27,7 @@ export class FineTunedModel extends FineTunedModelResource {
       name,
       {
         baseModel: args.baseModel,
-        connection: args.connection ?? training.connection,
+        connection,
         trainingType: args.trainingType,
         trainingFile: training.id,
         trainingFileHash: training.hash,
@@ -44,6 +51,7 @@ export class FineTunedModel extends FineTunedModelResource {
       },
       opts,
     );
+    this.connectionName = connection;
   }
 }
 

@@ -21,6 +21,9 @@ const provider = trampoline("model-deployment");
 
 /** Its arguments and outputs are declared in ./schema.ts (generated into ./generated.ts). */
 export class ModelDeployment extends ModelDeploymentResource {
+  /** The connection given, passed on to a ModelEvaluation of this deployment (the program's value, known at preview). */
+  readonly connectionName: pulumi.Input<string> | undefined;
+
   constructor(name: string, args: ModelDeploymentArgs, opts?: pulumi.CustomResourceOptions) {
     const model = args.model instanceof FineTunedModel ? args.model.fineTunedModel : args.model;
     super(
@@ -35,6 +38,7 @@ export class ModelDeployment extends ModelDeploymentResource {
       },
       opts,
     );
+    this.connectionName = args.connection;
   }
 }
 

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { sha256Content, sha256File } from "../dataset";
 import type { Counts, Failure, GraderResult, ModelSummary } from "../evaluation/summary";
 import type { GraderSpec } from "../evaluation/graders";
+import { FineTunedModel } from "../fine-tuned-model";
 import { ModelDeployment } from "../model-deployment";
 import { trampoline } from "../trampoline";
 import { ModelEvaluationResource, type ModelEvaluationArgs } from "./generated";
@@ -75,10 +76,14 @@ function fineTunedModelOf(model: EvaluatedModel): pulumi.Input<string | undefine
   return undefined;
 }
 
-/** The evaluated resource's connection: the model is called where it was trained or is served. */
+/**
+ * The evaluated resource's connection: the model is called where it was trained or is served. Its
+ * `connectionName` (what the program gave), not its `connection` output, which is unknown at preview
+ * when the state holds none, and would show a change in every preview.
+ */
 function connectionOf(model: EvaluatedModel): pulumi.Input<string> | undefined {
-  const connection = model && typeof model === "object" && "connection" in model ? (model as { connection?: unknown }).connection : undefined;
-  return pulumi.Output.isInstance(connection) ? (connection as pulumi.Output<string>) : undefined;
+  if (model instanceof ModelDeployment || model instanceof FineTunedModel) return model.connectionName;
+  return undefined;
 }
 
 function datasetOf(dataset: EvaluationDataset): { path?: pulumi.Output<string>; content?: pulumi.Output<string> } {

@@ -37,3 +37,16 @@ test("a failing gate fails up and no ModelDeployment is recorded or served", asy
   const files = (await emulator.state()).files.map((f) => f.filename);
   expect(files.filter((f) => f.startsWith("pulumi-serving."))).toEqual([]);
 });
+
+test("a passing gate serves the model, and the next preview of the unchanged program shows no change and makes no API call", async () => {
+  const p = new PulumiProject({ name: "gated-pass", program: PROGRAM, baseURL: emulator.baseURL, apiKey: emulator.apiKey, files: { "data/train.jsonl": trainingJsonl(), "data/eval.jsonl": heldOutJsonl(TOPICS) } });
+  await p.initStack("dev");
+  await p.up("dev");
+  // The gate's connection comes from the model's program value, not its `connection` output (absent from
+  // state, so unknown at preview): otherwise every preview showed the gate and the deployment changing.
+  const before = (await emulator.state()).requests.total;
+  const preview = await p.ok(["preview", "--stack", "dev", "--expect-no-changes"]);
+  expect(JSON.parse(/^STEPS (.*)$/m.exec(preview.stdout)?.[1] ?? "{}")).toMatchObject({ gate: ["same"], serve: ["same"] });
+  expect((await emulator.state()).requests.total).toBe(before);
+  await p.ok(["destroy", "--yes", "--stack", "dev"]);
+});
