@@ -10,6 +10,8 @@ import { ROOT } from "../../scripts/pulumi-env";
 
 /** v0.1.0 (`git rev-parse v0.1.0`): the first release, whose state carries no schema version. */
 export const V0_1_0 = "843be0e66691e6ee11fdac548c8e7ac105d342dc";
+/** v0.2.0 (`git rev-parse v0.2.0`): named connections, Azure, ModelDeployment, ModelEvaluation; versioned state. */
+export const V0_2_0 = "532baadf5033692f45d6b8f51a69217ad9ac7f2a";
 
 /** The packed tarball of the release at `commit`: `git archive`, `npm ci` (which builds it), `npm pack`. */
 export function releaseTarball(commit: string): string {
