@@ -91,7 +91,7 @@ async function update(id: string, olds: Props, news: Props): Promise<dynamic.Upd
   const inputs = modelEvaluationSchema.parse(news);
   const rerun = RERUN_KEYS.some((key) => canonicalJson(olds[key]) !== canonicalJson(inputs[key])) || couldNotEvaluate(olds);
   if (rerun) return { outs: await evaluate(id, inputs, news.__provider) };
-  const outs = { ...olds, ...echoInputs(modelEvaluationSchema, inputs) };
+  const outs = { ...olds, ...echoedInputs(inputs) };
   if (olds.passed === false) {
     const message = `${nameOf(inputs)}: the evaluation gate failed for ${inputs.model} and nothing that defines it changed, so it is not run again: ${(olds.reasons as string[] | undefined)?.join("; ") ?? `pass rate ${olds.passRate}`}. Retrain the model, change the data or the graders. Full report: ${olds.reportPath}`;
     throw new PartialResourceError(message, id, { ...outs, __provider: news.__provider });
@@ -126,9 +126,17 @@ function signedPoints(delta: number): string {
   return `${delta >= 0 ? "+" : ""}${(delta * 100).toFixed(1)} points`;
 }
 
+/**
+ * The inputs as state keeps them, `fineTunedModel` always set (to `model` when the class had none): a
+ * gated ModelDeployment reads it, and an output absent from state would be unknown at every preview.
+ */
+function echoedInputs(inputs: ModelEvaluationInputs): Props {
+  return { ...echoInputs(modelEvaluationSchema, inputs), fineTunedModel: inputs.fineTunedModel ?? inputs.model };
+}
+
 function outputsOf(inputs: ModelEvaluationInputs, report: EvaluationReport, json: string, markdown: string): Props {
   return {
-    ...echoInputs(modelEvaluationSchema, inputs),
+    ...echoedInputs(inputs),
     passed: report.passed,
     reasons: report.reasons,
     passRate: report.passRate,

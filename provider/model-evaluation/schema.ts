@@ -121,10 +121,11 @@ export const modelEvaluationDeclaration = declareResource({
   type: "ModelEvaluation",
   kind: "model-evaluation",
   description: "A release gate: a model scored on held-out examples through chat completions before anything serves it.",
-  version: 1,
+  version: 2,
   inputs: modelEvaluationSchema,
   outputs: modelEvaluationOutputs,
-  upgrades: {},
+  // Version 2 always holds `fineTunedModel` (the model itself when the class gave none); refresh writes it.
+  upgrades: { 1: (state) => ({ ...state, fineTunedModel: state.fineTunedModel ?? state.model }) },
   onReplace: "A change re-evaluates.",
   typeImports: { ".": ["EvaluatedModel", "EvaluationDataset", "EvaluationUsage"], "../evaluation/graders": ["GraderSpec"], "../evaluation/summary": ["Counts", "GraderResult", "ModelSummary", "Failure"] },
 });

@@ -7,6 +7,7 @@ import { provider as models } from "../../provider/fine-tuned-model/provider";
 import { fineTunedModelDeclaration, fineTunedModelSchema } from "../../provider/fine-tuned-model/schema";
 import { provider as deployments } from "../../provider/model-deployment/provider";
 import { modelDeploymentDeclaration } from "../../provider/model-deployment/schema";
+import { modelEvaluationDeclaration } from "../../provider/model-evaluation/schema";
 import { provider as files } from "../../provider/training-file/provider";
 import { trainingFileDeclaration, trainingFileSchema } from "../../provider/training-file/schema";
 import { PartialResourceError } from "../../provider/errors";
@@ -186,5 +187,13 @@ describe("ModelDeployment state from before Azure deployments (version 1)", () =
 
   it("upgrades with the fine-tune it serves in fineTunedModel", () => {
     expect(upgradeState(modelDeploymentDeclaration, v1Deployment)).toMatchObject({ model: v1Deployment.model, fineTunedModel: v1Deployment.model, [SCHEMA_VERSION_KEY]: 2 });
+  });
+});
+
+describe("ModelEvaluation state from before fineTunedModel was always stored (version 1)", () => {
+  it("upgrades with fineTunedModel set to the evaluated model, keeping one that was stored", () => {
+    const v1 = { model: "ft:gpt-4o-mini-2024-07-18:org::abc", passed: true, [SCHEMA_VERSION_KEY]: 1 };
+    expect(upgradeState(modelEvaluationDeclaration, v1)).toMatchObject({ fineTunedModel: v1.model, [SCHEMA_VERSION_KEY]: 2 });
+    expect(upgradeState(modelEvaluationDeclaration, { ...v1, model: "serving-1a2b3c4d", fineTunedModel: "gpt-4.1-mini-2025-04-14.ft-0a" })).toMatchObject({ fineTunedModel: "gpt-4.1-mini-2025-04-14.ft-0a" });
   });
 });

@@ -38,7 +38,8 @@ describe("ModelEvaluation connection", () => {
     const checked = await provider.check({}, news(model, "emu"));
     expect(checked.failures ?? []).toEqual([]);
     const { outs } = await provider.create(checked.inputs);
-    expect(outs).toMatchObject({ connection: "emu", passed: true, counts: { total: 10, errored: 0 } });
+    // A model given as an id is its own fineTunedModel: always in state, so a gated deployment never reads it as unknown.
+    expect(outs).toMatchObject({ connection: "emu", passed: true, counts: { total: 10, errored: 0 }, fineTunedModel: model });
     expect(await chatCalls()).toBe(10);
     const viaDefault = await provider.create((await provider.check({}, news(model, undefined))).inputs).then(() => "passed", (e: Error) => e.message);
     expect(viaDefault).toMatch(/HTTP 401 invalid_api_key/);
