@@ -4,6 +4,7 @@
  * get, list, delete. A Developer-tier deployment lives 24 simulated hours; any deployment without a
  * call for 15 simulated days is deleted; both show as a 404 afterwards, as on Azure.
  */
+import { AZURE_DEPLOYMENT_NAME, AZURE_FINE_TUNED_SKUS } from "../provider/api-contract";
 import type { App } from "./app";
 import { ApiError, badRequest } from "./errors";
 import { readJson, sendJson, type Ctx } from "./http";
@@ -19,11 +20,9 @@ export const PROVISIONING_MS = { create: 60_000, update: 30_000 };
 export const DEVELOPER_LIFETIME_MS = 24 * HOUR;
 export const IDLE_DELETION_MS = 15 * 24 * HOUR;
 
-/** SKUs Azure offers for fine-tuned models (Resource Manager names; Developer is `developertier`). */
-export const FINE_TUNED_SKUS = ["Standard", "GlobalStandard", "ProvisionedManaged", "developertier"];
+/** SKUs Azure offers for fine-tuned models, Resource Manager's names (from the API contract the provider uses). */
+export const FINE_TUNED_SKUS: string[] = Object.values(AZURE_FINE_TUNED_SKUS);
 
-/** Azure's deployment name rule: 2-64 letters, digits, `_`, `.`, `-`, starting with a letter or digit, not ending in `_` or `.`. */
-export const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9-]$/;
 
 const armError = (status: number, code: string, message: string) => new ApiError(status, message, "invalid_request_error", null, code);
 
@@ -79,7 +78,7 @@ function find(ctx: Ctx, app: App): DeploymentRecord {
 
 function checkBody(app: App, ctx: Ctx, body: Record<string, unknown>) {
   const name = ctx.params.name!;
-  if (!DEPLOYMENT_NAME.test(name)) {
+  if (!AZURE_DEPLOYMENT_NAME.test(name)) {
     throw armError(400, "InvalidResourceName", `The deployment name '${name}' is invalid: use 2-64 letters, digits, '_', '.' or '-', starting with a letter or digit and not ending with '_' or '.'.`);
   }
   const sku = body.sku as { name?: unknown; capacity?: unknown } | undefined;

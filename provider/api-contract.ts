@@ -110,3 +110,9 @@ export const MAX_UPLOAD_PART_BYTES = 64 * 1024 * 1024;
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024 * 1024;
 /** An upload not completed within this long expires. */
 export const UPLOAD_TTL_SECONDS = 3600;
+
+/** Azure's rule for Resource Manager deployment names: 2-64 letters, digits, `_`, `.`, `-`; starts with a letter or digit, does not end in `_` or `.`. */
+export const AZURE_DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9-]$/;
+
+/** The SKUs Azure offers for fine-tuned models, as this package's input names them, with Resource Manager's names (Developer is `developertier`). */
+export const AZURE_FINE_TUNED_SKUS = { Standard: "Standard", GlobalStandard: "GlobalStandard", ProvisionedManaged: "ProvisionedManaged", Developer: "developertier" } as const;

@@ -11,18 +11,13 @@ import type { CognitiveServicesManagementClient, Deployment } from "@azure/arm-c
 import { z } from "zod";
 import { named } from "../schema";
 import { DEFAULT_MANAGEMENT_ENDPOINT, tokenProviderFor, type Connection } from "../connections";
+import { AZURE_DEPLOYMENT_NAME, AZURE_FINE_TUNED_SKUS } from "../api-contract";
 import { redact } from "../client";
 import { info, throttled } from "../log";
 
-/** The SKUs Azure offers for fine-tuned models, as the input names them. */
-export const AZURE_SKUS = ["Standard", "GlobalStandard", "ProvisionedManaged", "Developer"] as const;
-export type AzureSku = (typeof AZURE_SKUS)[number];
-
-/** Resource Manager's names: the Developer tier is `developertier`. */
-const ARM_SKU: Record<AzureSku, string> = { Standard: "Standard", GlobalStandard: "GlobalStandard", ProvisionedManaged: "ProvisionedManaged", Developer: "developertier" };
-
-/** Azure's rule for deployment names: 2-64 letters, digits, `_`, `.`, `-`; starts with a letter or digit, does not end in `_` or `.`. */
-export const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9-]$/;
+/** The SKUs Azure offers for fine-tuned models, as the input names them (the API contract holds Resource Manager's names). */
+export const AZURE_SKUS = Object.keys(AZURE_FINE_TUNED_SKUS) as (keyof typeof AZURE_FINE_TUNED_SKUS)[];
+export type AzureSku = keyof typeof AZURE_FINE_TUNED_SKUS;
 
 const MANAGEMENT_SCOPE = "https://management.azure.com/.default";
 
@@ -34,7 +29,7 @@ export const azureDeploymentSchema = named(
       account: z.string().min(2, "must name the Azure OpenAI resource (account)").describe("The Azure OpenAI resource (Resource Manager's account) that serves."),
       deploymentName: z
         .string()
-        .regex(DEPLOYMENT_NAME, "Azure accepts 2-64 letters, digits, '_', '.' and '-', starting with a letter or digit and not ending in '_' or '.'")
+        .regex(AZURE_DEPLOYMENT_NAME, "Azure accepts 2-64 letters, digits, '_', '.' and '-', starting with a letter or digit and not ending in '_' or '.'")
         .optional()
         .describe("The deployment's name, what clients pass as `model`; default `<resource>-<8 hex>`, stable across promotions."),
       sku: z
@@ -142,7 +137,7 @@ export async function deployOnAzure(connection: Connection, input: AzureDeployme
   const name = deploymentNameOf(input, opts.owner);
   const client = managementClient(connection, input.subscriptionId);
   const body: Deployment = {
-    sku: { name: ARM_SKU[input.sku.name], capacity: input.sku.capacity ?? (input.sku.name === "Developer" ? 50 : 1) },
+    sku: { name: AZURE_FINE_TUNED_SKUS[input.sku.name], capacity: input.sku.capacity ?? (input.sku.name === "Developer" ? 50 : 1) },
     properties: { model: { format: "OpenAI", name: model, version: "1", ...(input.source ? { source: input.source } : {}) } },
   };
   info(`${opts.label}: deploying ${model} as ${name} on ${input.account} (${input.sku.name}, capacity ${body.sku!.capacity})`);
